@@ -1,0 +1,225 @@
+"""The ``detente`` command line: parses, calls the library, prints. No model logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente import __version__
+from detente.engines import ENGINE_NAMES
+from detente.engines.eum import ExpectedUtility
+from detente.errors import InputError
+from detente.history.deu import backtest_deu, read_deu
+from detente.scenario.actors import load_actor_file
+from detente.solve import IssueForecast, solve_issue
+
+app = typer.Typer(
+    name="detente",
+    help="Will pressure bring a government to the table? Forecasts from actor tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+backtest_app = typer.Typer(help="Score the engines against real outcomes.", no_args_is_help=True)
+app.add_typer(backtest_app, name="backtest")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Model(str, Enum):
+    compromise = "compromise"
+    median = "median"
+    eum = "eum"
+
+
+class Variant(str, Enum):
+    published = "published"
+    scholz_code = "scholz-code"
+
+
+class CapabilityChoice(str, Enum):
+    gdp = "gdp"
+    equal = "equal"
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _check_new_file(path: Path, force: bool) -> None:
+    """Never overwrite a user's file silently."""
+    if path.exists() and not force:
+        _fail(f"{path}: already exists; choose another name or pass --force to overwrite it")
+    if not path.parent.exists():
+        _fail(f"{path}: folder {path.parent} does not exist")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"detente {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """detente: forecasts of collective decisions and of coercion."""
+
+
+@app.command()
+def solve(
+    actors: Annotated[Path, typer.Argument(help="Actor table: .csv (one issue) or .yaml.")],
+    model: Annotated[
+        Model | None, typer.Option("--model", "-m", help="Run only this engine.")
+    ] = None,
+    rounds: Annotated[
+        int | None, typer.Option(min=0, max=10_000, help="Fix the EUM's number of rounds.")
+    ] = None,
+    variant: Annotated[Variant, typer.Option(help="EUM variant.")] = Variant.published,
+    q: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="EUM: probability the challenged does not resist.")
+    ] = 1.0,
+    t: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="EUM: probability the status quo improves.")
+    ] = 1.0,
+    issue: Annotated[str | None, typer.Option(help="Only this issue (YAML files).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Draw EUM positions by round to this PNG.")] = None,
+    force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
+) -> None:
+    """Forecast the outcome of each issue of an actor table with every engine."""
+    try:
+        data = load_actor_file(actors)
+    except InputError as exc:
+        _fail(str(exc))
+    issues = data.issues
+    if issue is not None:
+        issues = [i for i in issues if i.id == issue]
+        if not issues:
+            _fail(f"{actors}: no issue {issue!r}; the file has {', '.join(i.id for i in data.issues)}")
+    if variant is Variant.scholz_code and q != 1.0:
+        _fail("--q applies to the published variant only (Scholz's program uses Q = 1)")
+    models = (model.value,) if model else ENGINE_NAMES
+    if plot is not None:
+        _check_new_file(plot, force)
+        if "eum" not in models:
+            _fail("--plot draws the EUM's rounds; it needs the eum model")
+    eum = ExpectedUtility(variant=variant.value, rounds=rounds, q=q, t=t)
+    forecasts = [solve_issue(i, models, eum) for i in issues]
+    if plot is not None:
+        from detente.plots import plot_rounds
+
+        plot_rounds(forecasts, plot)
+    if as_json:
+        docs = [_with_meta(f, data.path, eum) for f in forecasts]
+        _print_json(docs[0] if len(docs) == 1 else {"file": data.path, "issues": docs})
+        return
+    for f in forecasts:
+        _print_forecast(f, eum)
+    if plot is not None:
+        out.print(f"positions by round drawn to {plot}")
+
+
+def _with_meta(f: IssueForecast, path: str, eum: ExpectedUtility) -> dict[str, Any]:
+    doc = {"file": path, **f.to_dict()}
+    if "eum" in doc["models"]:
+        doc["models"]["eum"]["variant"] = eum.variant
+    return doc
+
+
+def _print_forecast(f: IssueForecast, eum: ExpectedUtility) -> None:
+    doc = f.to_dict()
+    title = f"[bold]{f.issue.id}[/]" + (f": {f.issue.question}" if f.issue.question else "")
+    out.print(title)
+    table = Table(title="Forecast by engine", title_justify="left")
+    table.add_column("model")
+    table.add_column("forecast", justify="right")
+    for name, entry in doc["models"].items():
+        label = f"{name} ({eum.variant}, {entry['rounds']} rounds)" if name == "eum" else name
+        table.add_row(label, f"{entry['forecast']:.2f}")
+    out.print(table)
+    if "eum" not in doc["models"]:
+        return
+    hist = doc["models"]["eum"]["history"]
+    rounds = Table(title="EUM round by round", title_justify="left")
+    rounds.add_column("round", justify="right")
+    rounds.add_column("weighted mean", justify="right")
+    rounds.add_column("median", justify="right")
+    n = len(hist["mean"])
+    shown = list(range(n)) if n <= 20 else [*range(11), -1, *range(n - 5, n)]
+    for k in shown:
+        if k < 0:
+            rounds.add_row("...", f"({n - 16} rounds; all in --json)", "")
+            continue
+        rounds.add_row(str(k), f"{hist['mean'][k]:.3f}", f"{hist['median'][k]:.3f}")
+    out.print(rounds)
+    actors = Table(title="Actors", title_justify="left")
+    for col in ("actor", "capability", "salience", "start", "EUM final"):
+        actors.add_column(col, justify="left" if col == "actor" else "right")
+    final = doc["models"]["eum"]["final_positions"]
+    for a in f.issue.actors:
+        name = a.name + (" (veto)" if a.veto else "")
+        actors.add_row(
+            name, f"{a.capability:g}", f"{a.salience:g}", f"{a.position:g}", f"{final[a.name]:.2f}"
+        )
+    out.print(actors)
+
+
+@backtest_app.command("deu")
+def backtest_deu_cmd(
+    file: Annotated[Path, typer.Argument(help="A file in the DEU layout (tab-separated).")],
+    capability: Annotated[
+        CapabilityChoice, typer.Option(help="Capability: the file's row (gdp) or 1 for all.")
+    ] = CapabilityChoice.gdp,
+    variant: Annotated[Variant, typer.Option(help="EUM variant.")] = Variant.published,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Run every engine on every DEU issue with an outcome; mean and median absolute error."""
+    try:
+        data = read_deu(file, capability=capability.value)
+    except InputError as exc:
+        _fail(str(exc))
+    result = backtest_deu(data, variant=variant.value)
+    result["capability"] = capability.value
+    result["eum_variant"] = variant.value
+    if as_json:
+        _print_json(result)
+        return
+    table = Table(
+        title=f"DEU backtest: {result['n_issues']} issues, capability = {capability.value}",
+        title_justify="left",
+    )
+    for col in ("forecast", "n", "mean abs. error", "median abs. error"):
+        table.add_column(col, justify="left" if col == "forecast" else "right")
+    rows: list[tuple[str, dict[str, Any]]] = [
+        *((k, v) for k, v in result["models"].items()),  # type: ignore[attr-defined]
+        *((f"naive: {k.replace('_', ' ')}", v) for k, v in result["baselines"].items()),  # type: ignore[attr-defined]
+    ]
+    for name, s in rows:
+        table.add_row(name, str(s["n"]), f"{s['mae']:.2f}", f"{s['median_ae']:.2f}")
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point: user errors are one line and exit status 2, never a traceback."""
+    try:
+        app()
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

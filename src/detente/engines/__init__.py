@@ -1,0 +1,32 @@
+"""Collective-decision engines behind one interface (:class:`Engine`)."""
+
+from detente.engines.base import ActorArrays, Engine, EngineResult
+from detente.engines.compromise import Compromise
+from detente.engines.eum import VARIANTS, ExpectedUtility
+from detente.engines.median import Median
+
+ENGINE_NAMES: tuple[str, ...] = ("compromise", "median", "eum")
+
+
+def make_engine(name: str, **settings: object) -> Engine:
+    """The engine called ``name``; ``settings`` go to the expected utility model only."""
+    if name == "compromise":
+        return Compromise()
+    if name == "median":
+        return Median()
+    if name == "eum":
+        return ExpectedUtility(**settings)  # type: ignore[arg-type]
+    raise ValueError(f"unknown model {name!r}; expected one of {', '.join(ENGINE_NAMES)}")
+
+
+__all__ = [
+    "ENGINE_NAMES",
+    "VARIANTS",
+    "ActorArrays",
+    "Compromise",
+    "Engine",
+    "EngineResult",
+    "ExpectedUtility",
+    "Median",
+    "make_engine",
+]

@@ -1,0 +1,261 @@
+"""Actor tables: the capability, position and salience of each actor on one or more issues.
+
+Two file forms (``docs/engines.md`` shows both):
+
+* CSV, one row per actor: ``actor,capability,position,salience`` and optionally ``risk``
+  (Bueno de Mesquita's risk attitude R in [-1, 1]), ``veto`` (true/false, 1/0, yes/no) and
+  ``source``. One issue per file.
+* YAML, several issues in one file, every value with its source.
+
+Either way the result is an :class:`ActorFile` of validated :class:`Issue` objects; anything
+else is an :class:`~detente.errors.InputError` naming the file, the row or path, and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from detente.engines.base import ActorArrays
+from detente.errors import InputError
+from detente.scenario.yamlio import load_yaml_text, read_text, validation_error
+
+REQUIRED_COLUMNS = ("actor", "capability", "position", "salience")
+OPTIONAL_COLUMNS = ("risk", "veto", "source")
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Actor(BaseModel):
+    """One actor on one issue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    capability: Finite = Field(ge=0)
+    position: Finite
+    salience: Finite = Field(ge=0, le=100)
+    risk: Finite | None = Field(default=None, ge=-1, le=1)
+    veto: bool = False
+    source: str | None = None
+
+
+class Issue(BaseModel):
+    """The actors of one decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    question: str | None = None
+    scale: str | None = None
+    actors: list[Actor] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Issue:
+        seen: set[str] = set()
+        for actor in self.actors:
+            if actor.name in seen:
+                raise ValueError(f"actor {actor.name!r} appears twice")
+            seen.add(actor.name)
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.actors]
+
+    def arrays(self) -> ActorArrays:
+        """The table as a single-draw :class:`ActorArrays` (salience rescaled to 0-1)."""
+        risk = [math.nan if a.risk is None else a.risk for a in self.actors]
+        return ActorArrays.from_1d(
+            capability=[a.capability for a in self.actors],
+            position=[a.position for a in self.actors],
+            salience=[a.salience / 100.0 for a in self.actors],
+            risk=None if all(math.isnan(r) for r in risk) else risk,
+            veto=[a.veto for a in self.actors] if any(a.veto for a in self.actors) else None,
+        )
+
+
+class ActorFile(BaseModel):
+    """What an actor-table file holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    title: str | None = None
+    issues: list[Issue] = Field(min_length=1)
+
+
+def load_actor_file(path: str | Path) -> ActorFile:
+    """Read a CSV or YAML actor table (by extension: .csv, or .yaml/.yml)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        return read_actor_csv(p)
+    if suffix in (".yaml", ".yml"):
+        return read_actor_yaml(p)
+    raise InputError(str(p), None, "unknown file type; expected .csv or .yaml/.yml")
+
+
+def read_actor_csv(path: Path) -> ActorFile:
+    """Read ``actor,capability,position,salience[,risk][,veto][,source]``, one row per actor."""
+    text = read_text(path)
+    file = str(path)
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise InputError(file, None, "empty file; expected a header row " + ",".join(REQUIRED_COLUMNS))
+    header = [h.strip().lower() for h in rows[0]]
+    for col in REQUIRED_COLUMNS:
+        if col not in header:
+            raise InputError(file, "header", f"missing column '{col}'")
+    for col in header:
+        if col not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
+            allowed = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+            raise InputError(file, "header", f"unknown column '{col}'; expected {allowed}")
+    if len(set(header)) != len(header):
+        raise InputError(file, "header", "a column name appears twice")
+    if len(rows) == 1:
+        raise InputError(file, None, "no actors: the file has a header but no rows")
+    actors = []
+    seen: dict[str, int] = {}
+    for line, row in _numbered_rows(text, rows[1:]):
+        cells = dict(zip(header, (c.strip() for c in row), strict=False))
+        if len(row) != len(header):
+            raise InputError(file, f"row {line}", f"{len(row)} cells, expected {len(header)}")
+        actor = _csv_actor(file, line, cells)
+        if actor.name in seen:
+            raise InputError(
+                file, f"row {line}, field 'actor'", f"duplicated actor {actor.name!r} (row {seen[actor.name]})"
+            )
+        seen[actor.name] = line
+        actors.append(actor)
+    issue = Issue(id=path.stem, actors=actors)
+    return ActorFile(path=file, issues=[issue])
+
+
+def _numbered_rows(text: str, rows: list[list[str]]) -> list[tuple[int, list[str]]]:
+    """Pair data rows with their line numbers in the file (header is line 1)."""
+    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip()]
+    return list(zip(lines[1:], rows, strict=False))
+
+
+def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
+    def where(field: str) -> str:
+        return f"row {line}, field '{field}'"
+
+    name = cells["actor"]
+    if not name:
+        raise InputError(file, where("actor"), "empty actor name")
+    values: dict[str, object] = {"name": name}
+    for field in ("capability", "position", "salience", "risk"):
+        raw = cells.get(field, "")
+        if field == "risk" and raw == "":
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InputError(file, where(field), f"expected a number, got {raw!r}") from None
+        if not math.isfinite(value):
+            raise InputError(file, where(field), f"expected a finite number, got {raw!r}")
+        values[field] = value
+    veto = cells.get("veto", "").lower()
+    if veto not in _TRUE | _FALSE:
+        raise InputError(file, where("veto"), f"expected true/false, got {cells['veto']!r}")
+    values["veto"] = veto in _TRUE
+    if cells.get("source"):
+        values["source"] = cells["source"]
+    try:
+        return Actor.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "row"
+        raise InputError(file, where(field), _range_message(field, err["msg"])) from None
+
+
+def _range_message(field: str, msg: str) -> str:
+    expected = {
+        "capability": "a capability of 0 or more",
+        "salience": "a salience from 0 to 100",
+        "risk": "a risk attitude from -1 to 1",
+    }.get(field)
+    return f"{msg}; expected {expected}" if expected else msg
+
+
+class _YamlActor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    capability: Finite = Field(ge=0)
+    veto: bool = False
+    risk: Finite | None = Field(default=None, ge=-1, le=1)
+    source: str | None = None
+
+
+class _YamlStance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    position: Finite
+    salience: Finite = Field(ge=0, le=100)
+    source: str | None = None
+
+
+class _YamlIssue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    question: str | None = None
+    scale: str | None = None
+    positions: dict[str, _YamlStance] = Field(min_length=1)
+
+
+class _YamlFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = None
+    source: str | None = None
+    actors: dict[str, _YamlActor] = Field(min_length=1)
+    issues: list[_YamlIssue] = Field(min_length=1)
+
+
+def read_actor_yaml(path: Path) -> ActorFile:
+    """Read the YAML form: ``actors`` (capability, veto, risk, source) and ``issues``."""
+    file = str(path)
+    data = load_yaml_text(read_text(path), file)
+    if data is None:
+        raise InputError(file, None, "empty file; expected 'actors' and 'issues'")
+    if not isinstance(data, dict):
+        raise InputError(file, "(top level)", "expected a mapping with 'actors' and 'issues'")
+    try:
+        parsed = _YamlFile.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(file, exc) from None
+    issues = []
+    ids: set[str] = set()
+    for k, issue in enumerate(parsed.issues):
+        if issue.id in ids:
+            raise InputError(file, f"issues[{k}].id", f"issue id {issue.id!r} appears twice")
+        ids.add(issue.id)
+        actors = []
+        for name, stance in issue.positions.items():
+            if name not in parsed.actors:
+                raise InputError(
+                    file, f"issues[{k}].positions.{name}", "not one of the file's 'actors'"
+                )
+            base = parsed.actors[name]
+            source = "; ".join(s for s in (base.source, stance.source) if s) or None
+            actors.append(
+                Actor(
+                    name=name,
+                    capability=base.capability,
+                    position=stance.position,
+                    salience=stance.salience,
+                    risk=base.risk,
+                    veto=base.veto,
+                    source=source,
+                )
+            )
+        issues.append(Issue(id=issue.id, question=issue.question, scale=issue.scale, actors=actors))
+    return ActorFile(path=file, title=parsed.title, issues=issues)
+
