@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,18 +34,18 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-class Model(str, Enum):
+class Model(StrEnum):
     compromise = "compromise"
     median = "median"
     eum = "eum"
 
 
-class Variant(str, Enum):
+class Variant(StrEnum):
     published = "published"
     scholz_code = "scholz-code"
 
 
-class CapabilityChoice(str, Enum):
+class CapabilityChoice(StrEnum):
     gdp = "gdp"
     equal = "equal"
 
@@ -93,14 +93,17 @@ def solve(
     ] = None,
     variant: Annotated[Variant, typer.Option(help="EUM variant.")] = Variant.published,
     q: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="EUM: probability the challenged does not resist.")
+        float,
+        typer.Option(min=0.0, max=1.0, help="EUM: probability the challenged does not resist."),
     ] = 1.0,
     t: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="EUM: probability the status quo improves.")
     ] = 1.0,
     issue: Annotated[str | None, typer.Option(help="Only this issue (YAML files).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    plot: Annotated[Path | None, typer.Option(help="Draw EUM positions by round to this PNG.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw EUM positions by round to this PNG.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
 ) -> None:
     """Forecast the outcome of each issue of an actor table with every engine."""
@@ -112,7 +115,9 @@ def solve(
     if issue is not None:
         issues = [i for i in issues if i.id == issue]
         if not issues:
-            _fail(f"{actors}: no issue {issue!r}; the file has {', '.join(i.id for i in data.issues)}")
+            _fail(
+                f"{actors}: no issue {issue!r}; the file has {', '.join(i.id for i in data.issues)}"
+            )
     if variant is Variant.scholz_code and q != 1.0:
         _fail("--q applies to the published variant only (Scholz's program uses Q = 1)")
     models = (model.value,) if model else ENGINE_NAMES

@@ -28,7 +28,9 @@ class IssueForecast:
             if res.history_mean is not None and res.history_positions is not None:
                 final = res.history_positions[0, -1]
                 entry["rounds"] = res.rounds
-                weight = np.broadcast_to(self.issue.arrays().weight(), res.history_positions[0].shape)
+                weight = np.broadcast_to(
+                    self.issue.arrays().weight(), res.history_positions[0].shape
+                )
                 entry["history"] = {
                     "mean": res.history_mean[0].tolist(),
                     "median": weighted_median(res.history_positions[0], weight).tolist(),
@@ -54,4 +56,3 @@ def solve_issue(
         engine = eum if (name == "eum" and eum is not None) else make_engine(name)
         results[name] = engine.solve(arrays)
     return IssueForecast(issue=issue, results=results)
-

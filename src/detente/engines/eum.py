@@ -43,8 +43,8 @@ from detente.engines.base import (
 Variant = Literal["published", "scholz-code"]
 VARIANTS: tuple[Variant, ...] = ("published", "scholz-code")
 
-#: Elements of the largest (B, n, n) temporary per chunk of draws (bounds memory, keeps caches warm).
-_CHUNK_ELEMENTS = 500_000
+#: Elements of the largest temporary array per chunk of draws (bounds memory, keeps caches warm).
+_CHUNK_ELEMENTS = 1_000_000
 #: Up to this many actors the votes are summed directly; above, through sorted prefix sums.
 _DIRECT_MAX_ACTORS = 16
 #: Decimals to which expected utilities are rounded when they only break ties between offers,
@@ -110,7 +110,8 @@ def _support_direct(w: FloatArray, loss: FloatArray) -> FloatArray:
     b, n, _ = loss.shape
     gain = loss[:, :, None, :] - loss[:, :, :, None]  # (B, k, i, j)
     np.maximum(gain, 0.0, out=gain)
-    return np.matmul(w[:, None, :], gain.reshape(b, n, n * n)).reshape(b, n, n)
+    support = np.matmul(w[:, None, :], gain.reshape(b, n, n * n))
+    return np.asarray(support.reshape(b, n, n))
 
 
 def _support_sorted(x: FloatArray, w: FloatArray, loss: FloatArray) -> FloatArray:
@@ -155,7 +156,7 @@ def _count_left_of_midpoints(x: FloatArray) -> NDArray[np.intp]:
     before = np.cumsum(is_point, axis=1) - is_point
     counts = np.empty_like(before)
     np.put_along_axis(counts, order, before, axis=1)
-    return counts[:, : n * n].reshape(b, n, n)
+    return np.asarray(counts[:, : n * n].reshape(b, n, n))
 
 
 def _power(base: FloatArray, r: FloatArray) -> FloatArray:

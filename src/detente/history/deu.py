@@ -53,7 +53,9 @@ def _number(file: str, line: int, column: str, raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise InputError(file, f"row {line}, field '{column}'", f"expected a number, got {raw!r}")
+        raise InputError(
+            file, f"row {line}, field '{column}'", f"expected a number, got {raw!r}"
+        ) from None
     if not math.isfinite(value):
         raise InputError(file, f"row {line}, field '{column}'", f"expected a number, got {raw!r}")
     return value
@@ -75,7 +77,9 @@ def read_deu(path: str | Path, capability: Capability = "gdp") -> DeuData:
     scol = [header.index("s" + a) for a in actors]
     cap_row = rows[1] + [""] * (len(header) - len(rows[1]))
     if capability == "gdp":
-        cap = np.array([_number(file, 2, "p" + a, cap_row[i]) for a, i in zip(actors, pcol)])
+        cap = np.array(
+            [_number(file, 2, "p" + a, cap_row[i]) for a, i in zip(actors, pcol, strict=True)]
+        )
         if np.isnan(cap).any() or (cap < 0).any():
             bad = actors[int(np.argmax(np.isnan(cap) | (cap < 0)))]
             raise InputError(file, f"row 2, field 'p{bad}'", "expected a capability of 0 or more")
@@ -90,12 +94,18 @@ def read_deu(path: str | Path, capability: Capability = "gdp") -> DeuData:
         out = _number(file, line, "out", row[header.index("out")])
         if math.isnan(out):
             continue
-        pos = np.array([_number(file, line, "p" + a, row[i]) for a, i in zip(actors, pcol)])
-        sal = np.array([_number(file, line, "s" + a, row[i]) for a, i in zip(actors, scol)])
-        bad = (sal < 0) | (sal > 100)
-        if bad.any():
-            col = "s" + actors[int(np.argmax(bad))]
-            raise InputError(file, f"row {line}, field '{col}'", "expected a salience from 0 to 100")
+        pos = np.array(
+            [_number(file, line, "p" + a, row[i]) for a, i in zip(actors, pcol, strict=True)]
+        )
+        sal = np.array(
+            [_number(file, line, "s" + a, row[i]) for a, i in zip(actors, scol, strict=True)]
+        )
+        out_of_range = (sal < 0) | (sal > 100)
+        if out_of_range.any():
+            col = "s" + actors[int(np.argmax(out_of_range))]
+            raise InputError(
+                file, f"row {line}, field '{col}'", "expected a salience from 0 to 100"
+            )
         take = ~np.isnan(pos) & ~np.isnan(sal)
         if not take.any():
             continue
@@ -103,7 +113,7 @@ def read_deu(path: str | Path, capability: Capability = "gdp") -> DeuData:
         issues.append(
             DeuIssue(
                 id=issue_id,
-                actors=[a for a, t in zip(actors, take) if t],
+                actors=[a for a, t in zip(actors, take, strict=True) if t],
                 capability=cap[take],
                 position=pos[take],
                 salience=sal[take],

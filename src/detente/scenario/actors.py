@@ -110,7 +110,9 @@ def read_actor_csv(path: Path) -> ActorFile:
     rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
-        raise InputError(file, None, "empty file; expected a header row " + ",".join(REQUIRED_COLUMNS))
+        raise InputError(
+            file, None, "empty file; expected a header row " + ",".join(REQUIRED_COLUMNS)
+        )
     header = [h.strip().lower() for h in rows[0]]
     for col in REQUIRED_COLUMNS:
         if col not in header:
@@ -132,7 +134,9 @@ def read_actor_csv(path: Path) -> ActorFile:
         actor = _csv_actor(file, line, cells)
         if actor.name in seen:
             raise InputError(
-                file, f"row {line}, field 'actor'", f"duplicated actor {actor.name!r} (row {seen[actor.name]})"
+                file,
+                f"row {line}, field 'actor'",
+                f"duplicated actor {actor.name!r} (row {seen[actor.name]})",
             )
         seen[actor.name] = line
         actors.append(actor)
@@ -258,4 +262,3 @@ def read_actor_yaml(path: Path) -> ActorFile:
             )
         issues.append(Issue(id=issue.id, question=issue.question, scale=issue.scale, actors=actors))
     return ActorFile(path=file, title=parsed.title, issues=issues)
-
