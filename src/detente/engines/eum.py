@@ -282,6 +282,29 @@ class ExpectedUtility(Engine):
         )
 
     def _solve_chunk(self, actors: ActorArrays) -> FloatArray:
+        """Positions by round, ``(B, rounds + 1, n)``, for one chunk of draws.
+
+        The published variant first puts each draw's actors in a canonical order (by position,
+        then capability, salience and risk), so that floating-point sums, and with them every
+        decision, are the same whatever the order of the input table; Scholz's program keeps the
+        table's order, which it uses to break ties.
+        """
+        if self.variant == "scholz-code":
+            return self._run(actors)
+        risk = actors.risk if actors.risk is not None else np.zeros_like(actors.position)
+        keys = (np.nan_to_num(risk, nan=9.0), actors.salience, actors.capability, actors.position)
+        order = np.lexsort(keys, axis=-1)
+        canonical = ActorArrays(
+            capability=np.take_along_axis(actors.capability, order, axis=1),
+            position=np.take_along_axis(actors.position, order, axis=1),
+            salience=np.take_along_axis(actors.salience, order, axis=1),
+            risk=None if actors.risk is None else np.take_along_axis(actors.risk, order, axis=1),
+        )
+        hist = self._run(canonical)
+        inverse = np.argsort(order, axis=1)
+        return np.take_along_axis(hist, inverse[:, None, :], axis=2)
+
+    def _run(self, actors: ActorArrays) -> FloatArray:
         x0 = actors.position
         span = x0.max(axis=1) - x0.min(axis=1)
         risk = actors.risk if actors.risk is not None else np.full_like(x0, np.nan)

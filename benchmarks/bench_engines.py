@@ -1,0 +1,75 @@
+"""Engine benchmarks (``make bench``): wall-clock seconds, best of a few repeats.
+
+* the EUM on one table of 10, 30 and 100 actors (10 and 50 rounds), both variants;
+* the EUM on a batch of 10,000 draws of a 12-actor table, 50 rounds;
+* the DEU backtest of every engine on the shipped development split.
+
+Tables are random but seeded, so every run times the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from detente.engines import ActorArrays, ExpectedUtility
+from detente.history.deu import backtest_deu, read_deu
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def random_table(draws: int, actors: int, seed: int) -> ActorArrays:
+    rng = np.random.default_rng(seed)
+    return ActorArrays(
+        capability=rng.uniform(0.1, 1.0, (draws, actors)),
+        position=rng.uniform(0.0, 100.0, (draws, actors)),
+        salience=rng.uniform(0.1, 1.0, (draws, actors)),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1,000 draws instead of 10,000")
+    args = parser.parse_args()
+    draws = 1_000 if args.quick else 10_000
+    rows: list[tuple[str, float]] = []
+    for variant in ("published", "scholz-code"):
+        for n, rounds in ((10, 10), (10, 50), (30, 50), (100, 50)):
+            table = random_table(1, n, seed=n)
+            engine = ExpectedUtility(variant=variant, rounds=rounds)  # type: ignore[arg-type]
+            secs = best_of(lambda e=engine, t=table: e.solve(t), repeat=5 if n < 100 else 3)
+            rows.append((f"EUM {variant}, {n} actors, {rounds} rounds, 1 table", secs))
+    batch = random_table(draws, 12, seed=12)
+    for variant in ("published", "scholz-code"):
+        engine = ExpectedUtility(variant=variant, rounds=50)  # type: ignore[arg-type]
+        secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
+        rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws", secs))
+    data = read_deu(ROOT / "examples" / "deu" / "deu3-dev.tsv")
+    secs = best_of(lambda: backtest_deu(data), repeat=1)
+    rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs))
+    table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    for what, secs in rows:
+        table.add_row(what, f"{secs:.4f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""Shared fixtures: the paper's worked example and the shipped data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detente.engines import ActorArrays
+from detente.scenario import load_actor_file
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def worked_example() -> ActorArrays:
+    """Scholz, Calbert & Smith (2011): ten actors of BdM's 1994 EC emissions decision."""
+    return load_actor_file(DATA / "eum-example.csv").issues[0].arrays()

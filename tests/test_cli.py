@@ -1,0 +1,137 @@
+"""The ``detente`` command end to end, as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA, ROOT
+from .test_eum import REFERENCE_MEAN
+
+FLAGSHIP = ROOT / "examples" / "iran-factions-2018.yaml"
+DEU = ROOT / "examples" / "deu" / "deu3-dev.tsv"
+
+
+def detente(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "detente", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+
+
+def test_solve_prints_every_engine_and_the_rounds() -> None:
+    r = detente("solve", FLAGSHIP)
+    assert r.returncode == 0, r.stderr
+    for word in ("compromise", "median", "eum (published", "EUM round by round", "Khamenei (veto)"):
+        assert word in r.stdout
+
+
+def test_solve_json_contract() -> None:
+    r = detente("solve", DATA / "eum-example.csv", "--json", "--variant", "scholz-code")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [a["name"] for a in doc["actors"]][:2] == ["Netherlands", "Belgium"]
+    eum = doc["models"]["eum"]
+    assert eum["history"]["mean"] == pytest.approx(REFERENCE_MEAN, abs=1e-9)
+    assert len(eum["history"]["positions"]) == 11 and len(eum["history"]["positions"][0]) == 10
+    assert doc["models"]["compromise"]["forecast"] == pytest.approx(REFERENCE_MEAN[0])
+    assert doc["models"]["median"]["forecast"] == 7.0
+    assert eum["forecast"] == pytest.approx(7.0)  # final median
+
+
+def test_solve_one_model_rounds_and_plot(tmp_path: Path) -> None:
+    png = tmp_path / "rounds.png"
+    r = detente(
+        "solve", DATA / "eum-example.csv", "-m", "eum", "--rounds", "4", "--plot", png, "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert list(doc["models"]) == ["eum"] and doc["models"]["eum"]["rounds"] == 4
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = detente("solve", DATA / "eum-example.csv", "--plot", png)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_solve_yaml_with_several_issues(tmp_path: Path) -> None:
+    p = tmp_path / "two.yaml"
+    p.write_text(
+        "actors: {A: {capability: 1}, B: {capability: 3}}\n"
+        "issues:\n"
+        "  - id: one\n"
+        "    positions: {A: {position: 0, salience: 100}, B: {position: 100, salience: 100}}\n"
+        "  - id: two\n"
+        "    positions: {A: {position: 10, salience: 50}, B: {position: 20, salience: 50}}\n"
+    )
+    doc = json.loads(detente("solve", p, "--json", "-m", "compromise").stdout)
+    assert [i["models"]["compromise"]["forecast"] for i in doc["issues"]] == [75.0, 17.5]
+    one = json.loads(detente("solve", p, "--json", "--issue", "two", "-m", "median").stdout)
+    assert one["issue"] == "two"
+    assert detente("solve", p, "--issue", "three").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ("actor,capability,position\nA,1,2\n", "missing column 'salience'"),
+        ("actor,capability,position,salience\nA,1,abc,50\n", "row 2, field 'position'"),
+        ("actor,capability,position,salience\nA,-3,1,50\n", "row 2, field 'capability'"),
+        ("actor,capability,position,salience\nA,1,1,101\n", "row 2, field 'salience'"),
+        ("actor,capability,position,salience\nA,1,1,50\nA,1,2,50\n", "duplicated actor 'A'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text(content)
+    r = detente("solve", p)
+    assert r.returncode == 2
+    assert message in r.stderr and str(p) in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_missing_file_is_exit_2() -> None:
+    r = detente("solve", "no-such-table.csv")
+    assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_backtest_deu_json_contract() -> None:
+    r = detente("backtest", "deu", DEU, "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["n_issues"] == 231
+    for name in ("compromise", "median", "eum"):
+        assert {"mae", "median_ae", "n"} <= set(doc["models"][name])
+    # the data's own reference figures (examples/deu/README.md, from the data's documentation)
+    assert doc["models"]["compromise"]["mae"] == pytest.approx(24.81, abs=0.005)
+    assert doc["models"]["median"]["mae"] == pytest.approx(29.16, abs=0.005)
+    assert doc["baselines"]["commission"] == pytest.approx(
+        {"n": 229, "mae": 39.14, "median_ae": doc["baselines"]["commission"]["median_ae"]},
+        abs=0.005,
+    )
+    assert doc["baselines"]["reference_point"]["n"] == 167
+    assert doc["baselines"]["reference_point"]["mae"] == pytest.approx(50.26, abs=0.005)
+
+
+def test_backtest_deu_table_and_equal_capability() -> None:
+    r = detente("backtest", "deu", DEU, "--capability", "equal", "--variant", "scholz-code")
+    assert r.returncode == 0, r.stderr
+    assert "capability = equal" in r.stdout and "naive: commission" in r.stdout
+
+
+def test_backtest_deu_bad_file(tmp_path: Path) -> None:
+    p = tmp_path / "x.tsv"
+    p.write_text("a\tb\n1\t2\n3\t4\n")
+    r = detente("backtest", "deu", p)
+    assert r.returncode == 2 and "not the DEU layout" in r.stderr
+
+
+def test_version() -> None:
+    r = detente("--version")
+    assert r.returncode == 0 and r.stdout.startswith("detente ")
