@@ -243,7 +243,7 @@ class ExpectedUtility(Engine):
     q: float = 1.0
     t: float = 1.0
     max_rounds: int = 100
-    tol: float = 1e-6
+    tol: float = 1e-3
 
     name = "eum"
 
