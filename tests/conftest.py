@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from detente.engines import ActorArrays
 from detente.scenario import load_actor_file
@@ -17,3 +19,10 @@ DATA = Path(__file__).resolve().parent / "data"
 def worked_example() -> ActorArrays:
     """Scholz, Calbert & Smith (2011): ten actors of BdM's 1994 EC emissions decision."""
     return load_actor_file(DATA / "eum-example.csv").issues[0].arrays()
+
+
+# In CI, property tests run the same examples every time (a red CI must be reproducible);
+# locally they explore new ones on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

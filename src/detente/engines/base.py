@@ -121,9 +121,14 @@ def effective_weight(weight: FloatArray) -> FloatArray:
 
 
 def weighted_mean(position: FloatArray, weight: FloatArray) -> FloatArray:
-    """Weighted mean over the last axis: sum_k w_k x_k / sum_k w_k."""
+    """Weighted mean over the last axis: sum_k w_k x_k / sum_k w_k.
+
+    A convex combination, so it is clipped to [min x, max x] to remove rounding (one actor then
+    gives exactly its own position).
+    """
     w = effective_weight(weight)
-    return np.asarray((w * position).sum(axis=-1) / w.sum(axis=-1))
+    mean = (w * position).sum(axis=-1) / w.sum(axis=-1)
+    return np.asarray(np.clip(mean, position.min(axis=-1), position.max(axis=-1)))
 
 
 def weighted_median(position: FloatArray, weight: FloatArray) -> FloatArray:
