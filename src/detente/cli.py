@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,8 +17,11 @@ from detente import __version__
 from detente.engines import ENGINE_NAMES
 from detente.engines.eum import ExpectedUtility
 from detente.errors import InputError
+from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
 from detente.history.deu import backtest_deu, read_deu
 from detente.scenario.actors import load_actor_file
+from detente.scenario.coercion import Scenario, load_scenario
+from detente.scenario.sample import Lens, load_lens
 from detente.solve import IssueForecast, solve_issue
 
 app = typer.Typer(
@@ -30,7 +34,8 @@ app = typer.Typer(
 backtest_app = typer.Typer(help="Score the engines against real outcomes.", no_args_is_help=True)
 app.add_typer(backtest_app, name="backtest")
 
-out = Console(soft_wrap=True)
+# In a pipe or file rich would assume 80 columns; tables read better at 120.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -219,6 +224,156 @@ def backtest_deu_cmd(
     for name, s in rows:
         table.add_row(name, str(s["n"]), f"{s['mae']:.2f}", f"{s['median_ae']:.2f}")
     out.print(table)
+
+
+DrawsOpt = Annotated[
+    int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws of the uncertain parameters.")
+]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+HorizonOpt = Annotated[
+    int | None, typer.Option(min=1, max=240, help="Months to simulate (default: the file's).")
+]
+LensOpt = Annotated[
+    str | None,
+    typer.Option(help="A thesis over the coefficients: author, proponent, or a lens .yaml file."),
+]
+
+
+def _load_run_inputs(path: Path, lens: str | None) -> tuple[Scenario, Lens | None]:
+    try:
+        return load_scenario(path), (load_lens(lens) if lens else None)
+    except InputError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="A coercion scenario (.yaml).")],
+    draws: DrawsOpt = DEFAULT_DRAWS,
+    seed: SeedOpt = DEFAULT_SEED,
+    horizon: HorizonOpt = None,
+    lens: LensOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Draw the monthly paths to this PNG.")] = None,
+    force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
+) -> None:
+    """Forecast whether and when the target's leadership opens direct talks with the sender."""
+    scn, lens_model = _load_run_inputs(scenario, lens)
+    if plot is not None:
+        _check_new_file(plot, force)
+    forecast = run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model)
+    if plot is not None:
+        from detente.plots import plot_forecast
+
+        plot_forecast(forecast, plot)
+    if as_json:
+        _print_json(forecast.to_dict())
+        return
+    _print_run(forecast)
+    if plot is not None:
+        out.print(f"monthly paths drawn to {plot}")
+
+
+def _print_run(f: Forecast) -> None:
+    s = f.scenario
+    lens = f" - lens: {f.lens}" if f.lens else ""
+    out.print(f"[bold]{s.title}[/]{lens}")
+    out.print(f"{s.question}  ({f.draws:,} draws, seed {f.seed}, engine {s.engine})")
+    table = Table(title="Probability of direct talks", title_justify="left")
+    for col in ("within", "p", "90% interval"):
+        table.add_column(col, justify="right")
+    for h, v in f.by_horizon().items():
+        table.add_row(f"{h} months", f"{v['p']:.2f}", f"{v['lo']:.2f} - {v['hi']:.2f}")
+    out.print(table)
+    even = f.month_of_even_odds()
+    out.print(f"Even odds of talks reached by {even}." if even else "Talks never reach even odds.")
+    paths = f.mean_paths()
+    cols = {
+        "pressure": "press.",
+        "pain": "pain",
+        "evasion": "evas.",
+        "discontent": "disc.",
+        "instability": "instab.",
+        "rally": "rally",
+        "trust": "trust",
+        "stance": "stance",
+        "hazard": "hazard",
+        "p_talks": "P(talks)",
+    }
+    traj = Table(
+        title="Monthly paths (mean over draws, every 3 months)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    traj.add_column("month")
+    for head in cols.values():
+        traj.add_column(head, justify="right")
+    for month, row in paths.iloc[::3].iterrows():
+        cells = [f"{row[c]:.0f}" if c == "stance" else f"{row[c]:.2f}" for c in cols]
+        traj.add_row(str(month), *cells)
+    out.print(traj)
+    fac = Table(
+        title="Factions: position on talks (0 refuse - 100 talks now)", title_justify="left"
+    )
+    for col in ("faction", "start", "end", "salience end"):
+        fac.add_column(col, justify="left" if col == "faction" else "right")
+    for k, (name, d) in enumerate(f.faction_paths().items()):
+        leader = " (leader)" if name == s.leader.faction else ""
+        start = f"{f.initial_position[k]:.0f}"
+        fac.add_row(name + leader, start, f"{d['position'][-1]:.0f}", f"{d['salience'][-1]:.0f}")
+    out.print(fac)
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="One or two scenarios (.yaml).")],
+    lens: Annotated[
+        list[str] | None,
+        typer.Option(help="A lens (repeat for two: one scenario under both lenses)."),
+    ] = None,
+    draws: DrawsOpt = DEFAULT_DRAWS,
+    seed: SeedOpt = DEFAULT_SEED,
+    horizon: HorizonOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Two forecasts side by side: two scenarios, or one scenario under two lenses."""
+    lenses = lens or []
+    if len(scenarios) == 2 and len(lenses) <= 1:
+        pairs = [
+            (scenarios[0], lenses[0] if lenses else None),
+            (scenarios[1], lenses[0] if lenses else None),
+        ]
+    elif len(scenarios) == 1 and len(lenses) == 2:
+        pairs = [(scenarios[0], lenses[0]), (scenarios[0], lenses[1])]
+    else:
+        _fail(
+            "compare takes two scenarios (and at most one --lens), or one scenario and two --lens"
+        )
+    runs = []
+    for path, lens_name in pairs:
+        scn, lens_model = _load_run_inputs(path, lens_name)
+        runs.append(run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model))
+    a, b = (r.by_horizon() for r in runs)
+    common = [h for h in a if h in b]
+    diff = {h: b[h]["p"] - a[h]["p"] for h in common}
+    if as_json:
+        _print_json({"runs": [r.to_dict(trajectories=False) for r in runs], "difference": diff})
+        return
+    labels = [f"{r.scenario.id}" + (f" ({r.lens})" if r.lens else "") for r in runs]
+    table = Table(title="Probability of direct talks, side by side", title_justify="left")
+    table.add_column("within", justify="right")
+    for label in labels:
+        table.add_column(label, justify="right")
+    table.add_column("difference", justify="right")
+    for h in common:
+        cells = [f"{x[h]['p']:.2f} [{x[h]['lo']:.2f}-{x[h]['hi']:.2f}]" for x in (a, b)]
+        table.add_row(f"{h} months", *cells, f"{diff[h]:+.2f}")
+    out.print(table)
+    for label, r in zip(labels, runs, strict=True):
+        even = r.month_of_even_odds()
+        out.print(f"{label}: even odds {'by ' + even if even else 'never reached'}")
 
 
 def main() -> None:

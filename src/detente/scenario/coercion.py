@@ -1,0 +1,304 @@
+"""Coercion scenarios: one episode of a sender pressing a target, as a validated model.
+
+The file format is documented in ``docs/scenarios.md``; the mechanisms each block feeds are in
+``docs/model.md`` (M1-M9). Every number is a :class:`~detente.scenario.params.Param`: a value or a
+distribution, with a source or an assumption. Errors name the file and the path in it
+(``factions[2].salience``), and are raised here, never in the numerical core.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from detente.errors import InputError
+from detente.scenario.params import Param
+from detente.scenario.yamlio import load_yaml_text, read_text, validation_error
+
+
+@dataclass(frozen=True)
+class Range:
+    """The allowed range of a parameter (checked against its distribution's support)."""
+
+    low: float
+    high: float
+
+
+P01 = Annotated[Param, Range(0.0, 1.0)]
+PSigned = Annotated[Param, Range(-1.0, 1.0)]
+PPositive = Annotated[Param, Range(0.0, math.inf)]
+P100 = Annotated[Param, Range(0.0, 100.0)]
+PMonths = Annotated[Param, Range(0.0, 1200.0)]
+PScale = Annotated[Param, Range(0.0, 3.0)]
+
+EventType = Literal[
+    "deal_broken", "threat", "talks_offer", "summit_offer", "election", "talks_failed"
+]
+EngineName = Literal["compromise", "median", "eum"]
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> int:
+    """'2018-05' -> months since year 0 (an absolute month number)."""
+    m = _MONTH.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def format_month(absolute: int) -> str:
+    return f"{absolute // 12:04d}-{absolute % 12 + 1:02d}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _month_field(v: str) -> str:
+    parse_month(v)
+    return v
+
+
+class Phase(_Strict):
+    """From this month on (until the next phase), the channel's pressure."""
+
+    start: str = Field(alias="from")
+    intensity: P01
+    enforcement: P01
+    note: str | None = None
+
+    _check = field_validator("start")(_month_field)
+
+
+class Channel(_Strict):
+    """M1: a pressure channel (oil, finance, trade, ...) and the target's exposure to it."""
+
+    exposure: P01
+    timeline: list[Phase] = Field(min_length=1)
+
+
+class Economy(_Strict):
+    """M2: adaptation."""
+
+    prior_experience: PMonths
+    evasion_max: P01
+    substitution_max: P01
+    substitution_lag: PMonths
+
+
+class Society(_Strict):
+    """M3: pain -> discontent."""
+
+    baseline_discontent: P01
+    pain_to_discontent: PScale
+
+
+class Leader(_Strict):
+    """M4, M8: the veto player's calculus."""
+
+    faction: str = Field(min_length=1)
+    legitimacy_of_talks: PSigned
+    legacy_weight: P01
+
+
+class SenderImage(_Strict):
+    """M6, M7: how the target sees the sender."""
+
+    trust: P01
+    regime_change_belief: P01
+    demand_scope: P01
+
+
+class Faction(_Strict):
+    """M9: a domestic player on 'direct talks with the sender?' (0 refuse - 100 talks now)."""
+
+    name: str = Field(min_length=1)
+    capability: PPositive
+    position: P100
+    salience: P100
+    wants_relief: P01
+    veto: bool = False
+
+
+class FactionChange(_Strict):
+    capability: PPositive | None = None
+    position: P100 | None = None
+    salience: P100 | None = None
+
+
+class Event(_Strict):
+    month: str
+    type: EventType
+    source: str = Field(min_length=1)
+    by: str | None = None
+    scale: PScale | None = None
+    changes: dict[str, FactionChange] | None = None
+
+    _check = field_validator("month")(_month_field)
+
+
+class Outcome(_Strict):
+    """What happened (history), for backtests: never read by the model."""
+
+    talks: bool
+    month: str | None = None
+    kind: Literal["direct", "mediated", "none"]
+    source: str = Field(min_length=1)
+
+
+class Scenario(_Strict):
+    """One coercion episode."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str
+    question: str
+    sender: str
+    target: str
+    start: str
+    horizon: int = Field(ge=1, le=240)
+    engine: EngineName = "compromise"
+    pressure: dict[str, Channel] = Field(min_length=1)
+    economy: Economy
+    society: Society
+    leader: Leader
+    sender_image: SenderImage
+    factions: list[Faction] = Field(min_length=2)
+    events: list[Event] = Field(default_factory=list)
+    outcome: Outcome | None = None
+    notes: str | None = None
+
+    _check = field_validator("start")(_month_field)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        names = [f.name for f in self.factions]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ValueError(f"faction {dup!r} appears twice")
+        vetoes = [f.name for f in self.factions if f.veto]
+        if vetoes != [self.leader.faction]:
+            raise ValueError(
+                f"exactly one faction must have veto: true, the leader's ({self.leader.faction!r});"
+                f" found {vetoes}"
+            )
+        return self
+
+    @property
+    def start_month(self) -> int:
+        return parse_month(self.start)
+
+    def month_index(self, text: str) -> int:
+        return parse_month(text) - self.start_month
+
+
+def iter_params(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Param, Range]]:
+    """Every Param in a model, with its path in the file and its allowed range."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = info.alias or name
+        path = f"{prefix}.{key}" if prefix else key
+        rng = next((m for m in info.metadata if isinstance(m, Range)), None)
+        if rng is None:
+            # Optional[Annotated[Param, Range]] keeps the Range on the inner type
+            rng = _range_in_annotation(info.annotation)
+        yield from _walk(value, path, rng)
+
+
+def _walk(value: Any, path: str, rng: Range | None) -> Iterator[tuple[str, Param, Range]]:
+    if isinstance(value, Param):
+        yield path, value, rng or Range(-math.inf, math.inf)
+    elif isinstance(value, BaseModel):
+        yield from iter_params(value, path)
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            yield from _walk(item, f"{path}[{k}]", rng)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            yield from _walk(item, f"{path}.{k}", rng)
+
+
+def _range_in_annotation(annotation: Any) -> Range | None:
+    for arg in getattr(annotation, "__args__", ()) or ():
+        for meta in getattr(arg, "__metadata__", ()) or ():
+            if isinstance(meta, Range):
+                return meta
+    return None
+
+
+def check_ranges(scn: Scenario, file: str) -> None:
+    """Each parameter's distribution must stay inside the quantity's allowed range."""
+    for path, param, rng in iter_params(scn):
+        lo, hi = param.support()
+        if param.normal is not None:
+            mean = param.normal[0]
+            if not rng.low <= mean <= rng.high:
+                raise InputError(
+                    file, path, f"normal mean {mean:g} outside the allowed {_fmt(rng)}"
+                )
+            continue
+        if lo < rng.low or hi > rng.high:
+            raise InputError(file, path, f"{param.describe()} outside the allowed {_fmt(rng)}")
+
+
+def _fmt(rng: Range) -> str:
+    hi = "inf" if math.isinf(rng.high) else f"{rng.high:g}"
+    return f"range [{rng.low:g}, {hi}]"
+
+
+def check_references(scn: Scenario, file: str) -> None:
+    """Months inside the run, faction names that exist."""
+    names = {f.name for f in scn.factions}
+    for ch_name, ch in scn.pressure.items():
+        starts = [parse_month(p.start) for p in ch.timeline]
+        if starts != sorted(starts):
+            raise InputError(file, f"pressure.{ch_name}.timeline", "phases must be in date order")
+    for k, ev in enumerate(scn.events):
+        if scn.month_index(ev.month) < 0:
+            raise InputError(file, f"events[{k}].month", f"{ev.month} is before start {scn.start}")
+        if ev.changes:
+            for name in ev.changes:
+                if name not in names:
+                    raise InputError(file, f"events[{k}].changes.{name}", "no such faction")
+        elif ev.type == "election":
+            raise InputError(
+                file, f"events[{k}].changes", "an election needs 'changes' (who gains, who loses)"
+            )
+    if scn.outcome is not None and scn.outcome.month is not None:
+        try:
+            parse_month(scn.outcome.month)
+        except ValueError as exc:
+            raise InputError(file, "outcome.month", str(exc)) from None
+
+
+def parse_scenario(data: Any, file: str) -> Scenario:
+    """Validate already-parsed YAML data as a scenario."""
+    if data is None:
+        raise InputError(file, None, "empty file; expected a coercion scenario")
+    if not isinstance(data, dict):
+        raise InputError(file, "(top level)", "expected a mapping (a coercion scenario)")
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(file, exc) from None
+    check_ranges(scn, file)
+    check_references(scn, file)
+    return scn
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (YAML)."""
+    p = Path(path)
+    if p.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(str(p), None, "a scenario is a .yaml file")
+    return parse_scenario(load_yaml_text(read_text(p), str(p)), str(p))
+
+
+def scenario_from_text(text: str, name: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as YAML text (the web API)."""
+    return parse_scenario(load_yaml_text(text, name), name)

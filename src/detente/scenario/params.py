@@ -1,0 +1,130 @@
+"""Uncertain parameters: a point value or a distribution, always with a source or an assumption.
+
+In a scenario file every number is a mapping::
+
+    salience: {value: 95, source: "the central component of his political appeal"}
+    salience: {uniform: [85, 100], assumption: "salience of the question to the leader"}
+    trust:    {triangular: [0.05, 0.1, 0.3], source: "..."}
+    exposure: {normal: [0.5, 0.1], assumption: "..."}        # mean, sd; clipped to the range
+    aim:      {beta: [8, 2], assumption: "..."}               # a, b; on [0, 1]
+
+Sampling is reproducible and independent of the order of parameters: each parameter's stream is
+seeded by the run seed and a hash of its path in the file, so adding a parameter never changes the
+draws of another.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from detente.engines.base import FloatArray
+
+_KINDS = ("value", "uniform", "normal", "triangular", "beta")
+
+
+class Param(BaseModel):
+    """One number of a scenario: a point or a distribution, with its source or an assumption."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float | None = Field(default=None, allow_inf_nan=False)
+    uniform: tuple[float, float] | None = None
+    normal: tuple[float, float] | None = None
+    triangular: tuple[float, float, float] | None = None
+    beta: tuple[float, float] | None = None
+    source: str | None = Field(default=None, min_length=1)
+    assumption: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind_and_provenance(self) -> Param:
+        given = [k for k in _KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(_KINDS)} (got {len(given)})")
+        if self.source is None and self.assumption is None:
+            raise ValueError("every number needs a 'source' or an 'assumption'")
+        for name in _KINDS[1:]:
+            args = getattr(self, name)
+            if args is not None and not all(math.isfinite(a) for a in args):
+                raise ValueError(f"{name}: parameters must be finite numbers")
+        if self.uniform is not None and not self.uniform[0] < self.uniform[1]:
+            raise ValueError("uniform: [low, high] needs low < high")
+        if self.normal is not None and not self.normal[1] > 0:
+            raise ValueError("normal: [mean, sd] needs sd > 0")
+        if self.triangular is not None:
+            lo, mode, hi = self.triangular
+            if not (lo <= mode <= hi and lo < hi):
+                raise ValueError(
+                    "triangular: [low, mode, high] needs low <= mode <= high, low < high"
+                )
+        if self.beta is not None and not (self.beta[0] > 0 and self.beta[1] > 0):
+            raise ValueError("beta: [a, b] needs a > 0 and b > 0")
+        return self
+
+    @classmethod
+    def point(cls, value: float, source: str) -> Param:
+        return cls(value=value, source=source)
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in _KINDS if getattr(self, k) is not None)
+
+    @property
+    def is_uncertain(self) -> bool:
+        return self.value is None
+
+    def support(self) -> tuple[float, float]:
+        """The interval of values the parameter can take (the normal's is unbounded)."""
+        if self.value is not None:
+            return (self.value, self.value)
+        if self.uniform is not None:
+            return self.uniform
+        if self.triangular is not None:
+            return (self.triangular[0], self.triangular[2])
+        if self.beta is not None:
+            return (0.0, 1.0)
+        return (-math.inf, math.inf)
+
+    def center(self) -> float:
+        """A representative value: the point, or the distribution's mean."""
+        if self.value is not None:
+            return self.value
+        if self.uniform is not None:
+            return (self.uniform[0] + self.uniform[1]) / 2
+        if self.normal is not None:
+            return self.normal[0]
+        if self.triangular is not None:
+            return sum(self.triangular) / 3
+        assert self.beta is not None
+        return self.beta[0] / (self.beta[0] + self.beta[1])
+
+    def sample(self, rng: np.random.Generator, n: int, bounds: tuple[float, float]) -> FloatArray:
+        """n draws; a normal is clipped to ``bounds`` (the quantity's allowed range)."""
+        if self.value is not None:
+            return np.full(n, self.value)
+        if self.uniform is not None:
+            return rng.uniform(self.uniform[0], self.uniform[1], n)
+        if self.triangular is not None:
+            lo, mode, hi = self.triangular
+            return rng.triangular(lo, mode, hi, n)
+        if self.beta is not None:
+            return rng.beta(self.beta[0], self.beta[1], n)
+        assert self.normal is not None
+        return np.clip(rng.normal(self.normal[0], self.normal[1], n), bounds[0], bounds[1])
+
+    def describe(self) -> str:
+        """Short text of the value, e.g. ``0.4`` or ``uniform(0.3, 0.6)``."""
+        if self.value is not None:
+            return f"{self.value:g}"
+        args: Any = getattr(self, self.kind)
+        return f"{self.kind}({', '.join(f'{a:g}' for a in args)})"
+
+
+def path_rng(seed: int, path: str) -> np.random.Generator:
+    """The random stream of one parameter: seeded by the run seed and the parameter's path."""
+    key = zlib.crc32(path.encode("utf-8"))
+    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(key,)))

@@ -1,0 +1,210 @@
+"""Scenario -> arrays: draw every uncertain parameter and lay the timeline out by month."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from detente.dynamics.coefficients import Coefficients
+from detente.dynamics.inputs import CaseInputs
+from detente.engines.base import FloatArray
+from detente.errors import InputError
+from detente.scenario.coercion import Range, Scenario, iter_params, parse_month
+from detente.scenario.params import Param, path_rng
+from detente.scenario.yamlio import load_yaml_text, read_text, validation_error
+
+#: Allowed range of each global coefficient (a lens must stay inside it).
+_UNIT = ("instability_threshold", "rally_", "betrayal_trust_cut", "salience_gain", "shift")
+
+
+def coefficient_range(name: str) -> Range:
+    if name.startswith("rally_") or name in _UNIT or name.endswith("_shift"):
+        return Range(0.0, 1.0)
+    if name.startswith("tau_") or name == "offer_window":
+        return Range(0.5, 240.0)
+    if name == "opportunity_base":
+        return Range(0.0, 1.0)
+    return Range(0.0, 100.0)
+
+
+class Lens(BaseModel):
+    """A thesis: beliefs over the global coefficients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str
+    thesis: str
+    coefficients: dict[str, Param] = Field(min_length=1)
+
+
+def _package_text(*parts: str) -> tuple[str, str]:
+    ref = resources.files("detente.scenario").joinpath(*parts)
+    return ref.read_text(encoding="utf-8"), f"detente/scenario/{'/'.join(parts)}"
+
+
+def _check_coefficients(params: dict[str, Param], file: str, prefix: str) -> None:
+    names = Coefficients.names()
+    for name, p in params.items():
+        if name not in names:
+            raise InputError(
+                file, f"{prefix}{name}", f"no such coefficient; known: {', '.join(names)}"
+            )
+        rng = coefficient_range(name)
+        lo, hi = p.support()
+        if p.normal is not None:
+            lo = hi = p.normal[0]
+        if lo < rng.low or hi > rng.high:
+            raise InputError(
+                file, f"{prefix}{name}", f"{p.describe()} outside [{rng.low:g}, {rng.high:g}]"
+            )
+
+
+def default_coefficients() -> dict[str, Param]:
+    """The shipped values (``coefficients.yaml``), validated."""
+    text, file = _package_text("coefficients.yaml")
+    data = load_yaml_text(text, file)
+    try:
+        params = {k: Param.model_validate(v) for k, v in data.items()}
+    except ValidationError as exc:
+        raise validation_error(file, exc) from None
+    missing = set(Coefficients.names()) - set(params)
+    if missing:
+        raise InputError(file, None, f"missing coefficients {sorted(missing)}")
+    _check_coefficients(params, file, "")
+    return params
+
+
+LENSES = ("author", "proponent")
+
+
+def load_lens(name_or_path: str) -> Lens:
+    """A shipped lens by name (``author``, ``proponent``) or a lens file by path."""
+    if name_or_path in LENSES:
+        text, file = _package_text("lenses", f"{name_or_path}.yaml")
+    else:
+        path = Path(name_or_path)
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            raise InputError(
+                name_or_path, None, f"unknown lens; use {' or '.join(LENSES)}, or a lens .yaml file"
+            )
+        text, file = read_text(path), str(path)
+    data = load_yaml_text(text, file)
+    if not isinstance(data, dict):
+        raise InputError(file, "(top level)", "expected a lens: name, title, thesis, coefficients")
+    try:
+        lens = Lens.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(file, exc) from None
+    _check_coefficients(lens.coefficients, file, "coefficients.")
+    return lens
+
+
+def sample_coefficients(
+    draws: int, seed: int, lens: Lens | None = None, overrides: dict[str, Param] | None = None
+) -> Coefficients:
+    """The global coefficients for each draw: shipped values, then the lens, then overrides."""
+    params = default_coefficients()
+    if lens is not None:
+        params.update(lens.coefficients)
+    if overrides:
+        params.update(overrides)
+    arrays = {
+        name: p.sample(
+            path_rng(seed, f"coefficients.{name}"), draws, _as_tuple(coefficient_range(name))
+        )
+        for name, p in params.items()
+    }
+    return Coefficients(**arrays)
+
+
+def _as_tuple(rng: Range) -> tuple[float, float]:
+    return (rng.low, rng.high)
+
+
+def sample_params(scn: Scenario, draws: int, seed: int) -> dict[str, FloatArray]:
+    """Every parameter of the scenario, by its path in the file, as ``(draws,)`` arrays."""
+    return {
+        path: p.sample(path_rng(seed, path), draws, _as_tuple(rng))
+        for path, p, rng in iter_params(scn)
+    }
+
+
+def sample_case(scn: Scenario, draws: int, seed: int, horizon: int | None = None) -> CaseInputs:
+    """The case's arrays for ``draws`` draws over ``horizon`` months (default: the file's)."""
+    months = horizon if horizon is not None else scn.horizon
+    v = sample_params(scn, draws, seed)
+    channels = list(scn.pressure)
+    pressure = np.zeros((draws, months, len(channels)))
+    for c, name in enumerate(channels):
+        phases = scn.pressure[name].timeline
+        for k, phase in enumerate(phases):
+            begin = max(0, scn.month_index(phase.start))
+            end = months if k + 1 == len(phases) else max(0, scn.month_index(phases[k + 1].start))
+            if begin >= min(end, months):
+                continue
+            base = f"pressure.{name}.timeline[{k}]"
+            level = v[f"{base}.intensity"] * v[f"{base}.enforcement"]
+            pressure[:, begin : min(end, months), c] = level[:, None]
+    exposure = np.stack([v[f"pressure.{n}.exposure"] for n in channels], axis=1)
+
+    def faction_array(field: str) -> FloatArray:
+        return np.stack([v[f"factions[{k}].{field}"] for k in range(len(scn.factions))], axis=1)
+
+    f = len(scn.factions)
+    index = {fac.name: k for k, fac in enumerate(scn.factions)}
+    ev = {
+        kind: np.zeros((draws, months))
+        for kind in ("deal_broken", "threat", "talks_failed", "offer")
+    }
+    new = {
+        field: np.full((draws, months, f), np.nan)
+        for field in ("capability", "position", "salience")
+    }
+    for k, event in enumerate(scn.events):
+        t = scn.month_index(event.month)
+        if t >= months:
+            continue
+        size = v[f"events[{k}].scale"] if event.scale is not None else np.ones(draws)
+        kind = "offer" if event.type in ("talks_offer", "summit_offer") else event.type
+        if kind in ev:
+            ev[kind][:, t] += size
+        for name, change in (event.changes or {}).items():
+            for field in ("capability", "position", "salience"):
+                if getattr(change, field) is not None:
+                    new[field][:, t, index[name]] = v[f"events[{k}].changes.{name}.{field}"]
+    return CaseInputs(
+        pressure=pressure,
+        exposure=exposure,
+        prior_experience=v["economy.prior_experience"],
+        evasion_max=v["economy.evasion_max"],
+        substitution_max=v["economy.substitution_max"],
+        substitution_lag=v["economy.substitution_lag"],
+        baseline_discontent=v["society.baseline_discontent"],
+        pain_to_discontent=v["society.pain_to_discontent"],
+        legitimacy_of_talks=v["leader.legitimacy_of_talks"],
+        legacy_weight=v["leader.legacy_weight"],
+        trust=v["sender_image.trust"],
+        regime_change_belief=v["sender_image.regime_change_belief"],
+        demand_scope=v["sender_image.demand_scope"],
+        capability=faction_array("capability"),
+        position=faction_array("position"),
+        salience=faction_array("salience"),
+        wants_relief=faction_array("wants_relief"),
+        deal_broken=ev["deal_broken"],
+        threat=ev["threat"],
+        talks_failed=ev["talks_failed"],
+        offer=ev["offer"],
+        new_capability=new["capability"],
+        new_position=new["position"],
+        new_salience=new["salience"],
+        leader=index[scn.leader.faction],
+    )
+
+
+def month_labels(scn: Scenario, months: int) -> list[str]:
+    start = parse_month(scn.start)
+    return [f"{(start + t) // 12:04d}-{(start + t) % 12 + 1:02d}" for t in range(months)]
