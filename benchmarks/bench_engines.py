@@ -1,7 +1,8 @@
-"""Engine benchmarks (``make bench``): wall-clock seconds, best of a few repeats.
+"""Benchmarks (``make bench``): wall-clock seconds, best of a few repeats.
 
 * the EUM on one table of 10, 30 and 100 actors (10 and 50 rounds), both variants;
 * the EUM on a batch of 10,000 draws of a 12-actor table, 50 rounds;
+* the coercion model on the flagship scenario, 36 months, 1,000 to 100,000 draws;
 * the DEU backtest of every engine on the shipped development split.
 
 Tables are random but seeded, so every run times the same work.
@@ -20,7 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from detente.engines import ActorArrays, ExpectedUtility
+from detente.forecast import run_scenario
 from detente.history.deu import backtest_deu, read_deu
+from detente.scenario.coercion import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +63,10 @@ def main() -> None:
         engine = ExpectedUtility(variant=variant, rounds=50)  # type: ignore[arg-type]
         secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
         rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws", secs))
+    flagship = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    for n in (1_000, 10_000, 100_000) if not args.quick else (1_000,):
+        secs = best_of(lambda n=n: run_scenario(flagship, draws=n, seed=1), repeat=1)
+        rows.append((f"coercion model, iran-2018, 36 months, {n:,} draws", secs))
     data = read_deu(ROOT / "examples" / "deu" / "deu3-dev.tsv")
     secs = best_of(lambda: backtest_deu(data), repeat=1)
     rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs))

@@ -135,3 +135,52 @@ def test_backtest_deu_bad_file(tmp_path: Path) -> None:
 def test_version() -> None:
     r = detente("--version")
     assert r.returncode == 0 and r.stdout.startswith("detente ")
+
+
+IRAN_2018 = ROOT / "examples" / "iran-2018.yaml"
+
+
+def test_run_json_contract(tmp_path: Path) -> None:
+    png = tmp_path / "paths.png"
+    r = detente("run", IRAN_2018, "--draws", "300", "--seed", "5", "--json", "--plot", png)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["scenario"] == "iran-2018" and doc["draws"] == 300 and doc["seed"] == 5
+    assert set(doc["horizons"]) == {"6", "12", "24", "36"}
+    for h in doc["horizons"].values():
+        assert 0 <= h["lo"] <= h["p"] <= h["hi"] <= 1
+    assert len(doc["months"]) == 36 and doc["months"][0] == "2018-05"
+    assert len(doc["trajectories"]["p_talks"]) == 36
+    assert doc["trajectories"]["p_talks"][23] == pytest.approx(doc["horizons"]["24"]["p"])
+    assert "Khamenei" in doc["factions"]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    again = detente("run", IRAN_2018, "--draws", "300", "--seed", "5", "--json")
+    assert json.loads(again.stdout)["horizons"] == doc["horizons"]  # same seed, same numbers
+
+
+def test_run_table_horizon_and_lens() -> None:
+    r = detente("run", IRAN_2018, "--draws", "200", "--horizon", "12", "--lens", "proponent")
+    assert r.returncode == 0, r.stderr
+    assert "lens: proponent" in r.stdout and "12 months" in r.stdout and "24 months" not in r.stdout
+
+
+def test_compare_lenses_and_scenarios() -> None:
+    r = detente("compare", IRAN_2018, "--lens", "author", "--lens", "proponent", "--draws", "300",
+                "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [x["lens"] for x in doc["runs"]] == ["author", "proponent"]
+    assert doc["difference"]["24"] > 0.3
+    two = detente("compare", ROOT / "examples" / "iran-2012.yaml", IRAN_2018, "--draws", "200")
+    assert two.returncode == 0 and "iran-2012" in two.stdout and "difference" in two.stdout
+    assert detente("compare", IRAN_2018).returncode == 2
+
+
+def test_run_bad_scenario_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (ROOT / "tests" / "data" / "neutral.yaml").read_text()
+    bad.write_text(text.replace("salience: {value: 70", "salience: {value: 170"))
+    r = detente("run", bad)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "factions[1].salience: 170 outside the allowed range [0, 100]" in r.stderr
+    assert detente("run", IRAN_2018, "--lens", "optimist").returncode == 2

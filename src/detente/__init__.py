@@ -9,7 +9,9 @@ The public Python API:
 """
 
 from detente.engines import ActorArrays, Compromise, EngineResult, ExpectedUtility, Median
+from detente.forecast import Forecast, run_scenario
 from detente.scenario import load_actor_file
+from detente.scenario.coercion import Scenario, load_scenario
 from detente.solve import IssueForecast, solve_issue
 
 __version__ = "0.1.0"
@@ -19,9 +21,13 @@ __all__ = [
     "Compromise",
     "EngineResult",
     "ExpectedUtility",
+    "Forecast",
     "IssueForecast",
     "Median",
+    "Scenario",
     "__version__",
     "load_actor_file",
+    "load_scenario",
+    "run_scenario",
     "solve_issue",
 ]
