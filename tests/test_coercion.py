@@ -202,3 +202,12 @@ def test_proponent_lens_clearly_above_author_lens_on_iran_2018() -> None:
     author = p_within("iran-2018", 24, "author")
     proponent = p_within("iran-2018", 24, "proponent")
     assert proponent > author + 0.3
+
+
+@pytest.mark.parametrize("engine", ["median", "eum"])
+def test_the_stance_engine_is_configurable(engine: str) -> None:
+    data = changed(["engine"], engine)
+    f = run_scenario(parse_scenario(data, "t"), draws=20, seed=1, horizon=6)
+    stance = f.paths.series["stance"]
+    assert stance.shape == (20, 6) and np.all((stance >= 0) & (stance <= 100))
+    assert f.to_dict()["engine"] == engine

@@ -17,6 +17,8 @@ from detente.scenario.sample import Lens, month_labels, sample_case, sample_coef
 HORIZONS = (6, 12, 24, 36)
 DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 20180508  # the day of the US withdrawal; any integer will do
+#: Inside the monthly model the EUM runs at most this many rounds a month (docs/model.md, M9).
+EUM_MONTHLY_ROUNDS = 20
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,12 @@ def run_scenario(
     months = horizon if horizon is not None else scenario.horizon
     inputs = sample_case(scenario, draws, seed, months)
     coef = sample_coefficients(draws, seed, lens, coefficient_overrides)
-    paths = simulate(inputs, coef, make_engine(scenario.engine))
+    engine = (
+        make_engine("eum", max_rounds=EUM_MONTHLY_ROUNDS)
+        if scenario.engine == "eum"
+        else make_engine(scenario.engine)
+    )
+    paths = simulate(inputs, coef, engine)
     return Forecast(
         scenario=scenario,
         draws=draws,
