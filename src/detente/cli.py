@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from detente import __version__
+from detente.analysis.tipping import find_tipping_point
 from detente.engines import ENGINE_NAMES
 from detente.engines.eum import ExpectedUtility
 from detente.errors import InputError
@@ -21,7 +23,7 @@ from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
 from detente.history.deu import backtest_deu, read_deu
 from detente.scenario.actors import load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
-from detente.scenario.sample import Lens, load_lens
+from detente.scenario.sample import Lens, check_fixed, load_lens, parameter_ranges
 from detente.solve import IssueForecast, solve_issue
 
 app = typer.Typer(
@@ -333,35 +335,54 @@ def compare(
         list[str] | None,
         typer.Option(help="A lens (repeat for two: one scenario under both lenses)."),
     ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="PATH=VALUE: compare the scenario as stated with this change (repeatable).",
+        ),
+    ] = None,
     draws: DrawsOpt = DEFAULT_DRAWS,
     seed: SeedOpt = DEFAULT_SEED,
     horizon: HorizonOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Two forecasts side by side: two scenarios, or one scenario under two lenses."""
+    """Two forecasts side by side: two scenarios, one scenario under two lenses, or one scenario
+    as stated and with --set changes (a counterfactual)."""
     lenses = lens or []
-    if len(scenarios) == 2 and len(lenses) <= 1:
-        pairs = [
-            (scenarios[0], lenses[0] if lenses else None),
-            (scenarios[1], lenses[0] if lenses else None),
-        ]
-    elif len(scenarios) == 1 and len(lenses) == 2:
-        pairs = [(scenarios[0], lenses[0]), (scenarios[0], lenses[1])]
+    changes = _parse_sets(set_ or [])
+    one_lens = lenses[0] if len(lenses) == 1 else None
+    pairs: list[tuple[Path, str | None, dict[str, float]]] = []
+    if len(scenarios) == 2 and len(lenses) <= 1 and not changes:
+        pairs = [(scenarios[0], one_lens, {}), (scenarios[1], one_lens, {})]
+    elif len(scenarios) == 1 and len(lenses) == 2 and not changes:
+        pairs = [(scenarios[0], lenses[0], {}), (scenarios[0], lenses[1], {})]
+    elif len(scenarios) == 1 and len(lenses) <= 1 and changes:
+        pairs = [(scenarios[0], one_lens, {}), (scenarios[0], one_lens, changes)]
     else:
         _fail(
-            "compare takes two scenarios (and at most one --lens), or one scenario and two --lens"
+            "compare takes two scenarios, or one scenario and two --lens, "
+            "or one scenario and --set PATH=VALUE changes"
         )
     runs = []
-    for path, lens_name in pairs:
+    for path, lens_name, fixed in pairs:
         scn, lens_model = _load_run_inputs(path, lens_name)
-        runs.append(run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model))
+        _check_sets(scn, fixed)
+        runs.append(
+            run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model, fixed=fixed)
+        )
     a, b = (r.by_horizon() for r in runs)
     common = [h for h in a if h in b]
     diff = {h: b[h]["p"] - a[h]["p"] for h in common}
     if as_json:
         _print_json({"runs": [r.to_dict(trajectories=False) for r in runs], "difference": diff})
         return
-    labels = [f"{r.scenario.id}" + (f" ({r.lens})" if r.lens else "") for r in runs]
+    labels = [
+        r.scenario.id
+        + (f" ({r.lens})" if r.lens else "")
+        + (" with " + ", ".join(f"{k}={v}" for k, v in r.overrides.items()) if r.overrides else "")
+        for r in runs
+    ]
     table = Table(title="Probability of direct talks, side by side", title_justify="left")
     table.add_column("within", justify="right")
     for label in labels:
@@ -374,6 +395,85 @@ def compare(
     for label, r in zip(labels, runs, strict=True):
         even = r.month_of_even_odds()
         out.print(f"{label}: even odds {'by ' + even if even else 'never reached'}")
+
+
+def _parse_sets(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        path, sep, raw = item.partition("=")
+        try:
+            if not sep or not path.strip():
+                raise ValueError
+            out[path.strip()] = float(raw)
+        except ValueError:
+            _fail(f"--set {item!r}: expected PATH=NUMBER, e.g. leader.legacy_weight=0.2")
+    return out
+
+
+def _check_sets(scn: Scenario, fixed: dict[str, float]) -> None:
+    try:
+        check_fixed(scn, fixed)
+    except InputError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def tip(
+    scenario: Annotated[Path, typer.Argument(help="A coercion scenario (.yaml).")],
+    param: Annotated[str, typer.Option(help="The parameter's path, e.g. leader.legacy_weight.")],
+    target: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability to cross.")] = 0.5,
+    horizon: HorizonOpt = None,
+    low: Annotated[
+        float | None, typer.Option(help="Search from (default: allowed minimum).")
+    ] = None,
+    high: Annotated[
+        float | None, typer.Option(help="Search to (default: allowed maximum).")
+    ] = None,
+    draws: Annotated[int, typer.Option(min=1, max=1_000_000, help="Draws per evaluation.")] = 1000,
+    seed: SeedOpt = DEFAULT_SEED,
+    lens: LensOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The value of one parameter at which the probability of talks crosses the target.
+
+    Bisection over the parameter, the others drawn as the scenario says (the same draws for every
+    value). The probability is that of talks within the horizon (default: the scenario's).
+    """
+    scn, lens_model = _load_run_inputs(scenario, lens)
+    ranges = parameter_ranges(scn)
+    if param not in ranges:
+        _check_sets(scn, {param: 0.0})
+    lo = ranges[param].low if low is None else low
+    hi = ranges[param].high if high is None else high
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        _fail(f"{param}: give a finite search interval with --low and --high (low < high)")
+    _check_sets(scn, {param: lo})
+    _check_sets(scn, {param: hi})
+    months = horizon if horizon is not None else scn.horizon
+
+    def p_of(value: float) -> float:
+        f = run_scenario(
+            scn, draws=draws, seed=seed, horizon=months, lens=lens_model, fixed={param: value}
+        )
+        return float(f.paths.p_talks[:, months - 1].mean())
+
+    res = find_tipping_point(p_of, lo, hi, target)
+    doc = {"param": param, "target": target, "horizon": months, **res.to_dict()}
+    if as_json:
+        _print_json(doc)
+        return
+    if res.found:
+        assert res.value is not None and res.p_at_value is not None
+        out.print(
+            f"{param} = {res.value:.4g} gives P(talks within {months} months) = "
+            f"{res.p_at_value:.3f} (target {target}); "
+            f"at {lo:g}: {res.p_at_low:.3f}, at {hi:g}: {res.p_at_high:.3f}"
+        )
+    else:
+        out.print(
+            f"No value of {param} in [{lo:g}, {hi:g}] brings P(talks within {months} months) to "
+            f"{target}: it goes from {res.p_at_low:.3f} to {res.p_at_high:.3f}."
+        )
 
 
 def main() -> None:

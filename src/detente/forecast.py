@@ -109,12 +109,24 @@ def run_scenario(
     seed: int = DEFAULT_SEED,
     horizon: int | None = None,
     lens: Lens | None = None,
-    coefficient_overrides: dict[str, Param] | None = None,
+    fixed: dict[str, float] | None = None,
 ) -> Forecast:
-    """Sample the scenario and the coefficients, simulate every draw, and label the result."""
+    """Sample the scenario and the coefficients, simulate every draw, and label the result.
+
+    ``fixed`` sets parameters to one value in every draw: scenario paths
+    (``leader.legacy_weight``) or global coefficients (``coefficients.w_legacy``); callers check
+    them first with :func:`detente.scenario.sample.check_fixed`.
+    """
     months = horizon if horizon is not None else scenario.horizon
-    inputs = sample_case(scenario, draws, seed, months)
-    coef = sample_coefficients(draws, seed, lens, coefficient_overrides)
+    fixed = fixed or {}
+    case_fixed = {k: v for k, v in fixed.items() if not k.startswith("coefficients.")}
+    coef_fixed = {
+        k.removeprefix("coefficients."): Param(value=v, assumption="set with --set")
+        for k, v in fixed.items()
+        if k.startswith("coefficients.")
+    }
+    inputs = sample_case(scenario, draws, seed, months, case_fixed)
+    coef = sample_coefficients(draws, seed, lens, coef_fixed)
     engine = (
         make_engine("eum", max_rounds=EUM_MONTHLY_ROUNDS)
         if scenario.engine == "eum"
@@ -130,4 +142,5 @@ def run_scenario(
         months=month_labels(scenario, months),
         paths=paths,
         initial_position=inputs.position.mean(axis=0).tolist(),
+        overrides={k: f"{v:g}" for k, v in fixed.items()},
     )

@@ -125,18 +125,55 @@ def _as_tuple(rng: Range) -> tuple[float, float]:
     return (rng.low, rng.high)
 
 
-def sample_params(scn: Scenario, draws: int, seed: int) -> dict[str, FloatArray]:
-    """Every parameter of the scenario, by its path in the file, as ``(draws,)`` arrays."""
+def sample_params(
+    scn: Scenario, draws: int, seed: int, fixed: dict[str, float] | None = None
+) -> dict[str, FloatArray]:
+    """Every parameter of the scenario, by its path in the file, as ``(draws,)`` arrays.
+
+    ``fixed`` sets parameters (by path) to one value in every draw; the others are drawn as the
+    file says, from the same streams as without it (common random numbers).
+    """
+    fixed = fixed or {}
     return {
-        path: p.sample(path_rng(seed, path), draws, _as_tuple(rng))
+        path: np.full(draws, fixed[path])
+        if path in fixed
+        else p.sample(path_rng(seed, path), draws, _as_tuple(rng))
         for path, p, rng in iter_params(scn)
     }
 
 
-def sample_case(scn: Scenario, draws: int, seed: int, horizon: int | None = None) -> CaseInputs:
+def parameter_ranges(scn: Scenario) -> dict[str, Range]:
+    """Every settable parameter (scenario paths and ``coefficients.NAME``) and its range."""
+    ranges = {path: rng for path, _, rng in iter_params(scn)}
+    ranges.update({f"coefficients.{n}": coefficient_range(n) for n in Coefficients.names()})
+    return ranges
+
+
+def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -> None:
+    """Each fixed path must be a parameter of the scenario or a coefficient, inside its range."""
+    ranges = parameter_ranges(scn)
+    for path, value in fixed.items():
+        if path not in ranges:
+            near = [p for p in ranges if p.split(".")[-1] == path.split(".")[-1]][:3]
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise InputError(source, path, f"no such parameter in {scn.id}{hint}")
+        rng = ranges[path]
+        if not rng.low <= value <= rng.high:
+            raise InputError(
+                source, path, f"{value:g} outside the allowed [{rng.low:g}, {rng.high:g}]"
+            )
+
+
+def sample_case(
+    scn: Scenario,
+    draws: int,
+    seed: int,
+    horizon: int | None = None,
+    fixed: dict[str, float] | None = None,
+) -> CaseInputs:
     """The case's arrays for ``draws`` draws over ``horizon`` months (default: the file's)."""
     months = horizon if horizon is not None else scn.horizon
-    v = sample_params(scn, draws, seed)
+    v = sample_params(scn, draws, seed, fixed)
     channels = list(scn.pressure)
     pressure = np.zeros((draws, months, len(channels)))
     for c, name in enumerate(channels):

@@ -1,0 +1,1 @@
+"""Analyses on top of the model: tipping points (more in later releases)."""
