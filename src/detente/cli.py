@@ -5,21 +5,35 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from detente import __version__
+from detente.analysis.sensitivity import rows_needed, scenario_sensitivity
+from detente.analysis.sweep import Axis, run_sweep
 from detente.analysis.tipping import find_tipping_point
+from detente.backends import Backend, make_backend
 from detente.engines import ENGINE_NAMES
 from detente.engines.eum import ExpectedUtility
 from detente.errors import InputError
-from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
+from detente.forecast import (
+    DEFAULT_CHUNK_ROWS,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    Forecast,
+    run_scenario,
+)
 from detente.history.deu import backtest_deu, read_deu
 from detente.scenario.actors import load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
@@ -37,8 +51,8 @@ backtest_app = typer.Typer(help="Score the engines against real outcomes.", no_a
 app.add_typer(backtest_app, name="backtest")
 
 # In a pipe or file rich would assume 80 columns; tables read better at 120.
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 class Model(StrEnum):
@@ -58,7 +72,7 @@ class CapabilityChoice(StrEnum):
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, emoji=False)
     raise typer.Exit(2)
 
 
@@ -157,7 +171,9 @@ def _with_meta(f: IssueForecast, path: str, eum: ExpectedUtility) -> dict[str, A
 
 def _print_forecast(f: IssueForecast, eum: ExpectedUtility) -> None:
     doc = f.to_dict()
-    title = f"[bold]{f.issue.id}[/]" + (f": {f.issue.question}" if f.issue.question else "")
+    title = f"[bold]{escape(f.issue.id)}[/]" + (
+        f": {escape(f.issue.question)}" if f.issue.question else ""
+    )
     out.print(title)
     table = Table(title="Forecast by engine", title_justify="left")
     table.add_column("model")
@@ -241,6 +257,57 @@ LensOpt = Annotated[
 ]
 
 
+class BackendChoice(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+BackendOpt = Annotated[
+    BackendChoice,
+    typer.Option(help="local: this machine's cores; dask: a Dask distributed cluster."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (host:port); without it, a LocalCluster here."),
+]
+
+
+@contextmanager
+def _backend(choice: BackendChoice, scheduler: str | None) -> Iterator[Backend]:
+    if scheduler and choice is BackendChoice.local:
+        _fail("--scheduler goes with --backend dask")
+    try:
+        backend = make_backend(choice.value, scheduler)
+    except OSError as exc:
+        _fail(f"cannot reach the Dask scheduler {scheduler}: {exc}")
+        raise
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on the terminal (stderr); silent when not a terminal."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _interrupted(what: str) -> None:
+    err.print(f"interrupted: {escape(what)}", highlight=False, emoji=False)
+    raise typer.Exit(130)
+
+
 def _load_run_inputs(path: Path, lens: str | None) -> tuple[Scenario, Lens | None]:
     try:
         return load_scenario(path), (load_lens(lens) if lens else None)
@@ -259,12 +326,27 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Draw the monthly paths to this PNG.")] = None,
     force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
+    backend: BackendOpt = BackendChoice.local,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Forecast whether and when the target's leadership opens direct talks with the sender."""
     scn, lens_model = _load_run_inputs(scenario, lens)
     if plot is not None:
         _check_new_file(plot, force)
-    forecast = run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model)
+    chunks = -(-draws // DEFAULT_CHUNK_ROWS)
+    try:
+        with _backend(backend, scheduler) as runner, _progress("simulating", chunks) as tick:
+            forecast = run_scenario(
+                scn,
+                draws=draws,
+                seed=seed,
+                horizon=horizon,
+                lens=lens_model,
+                backend=runner,
+                progress=tick,
+            )
+    except KeyboardInterrupt:
+        _interrupted("no forecast (a run is all draws or nothing)")
     if plot is not None:
         from detente.plots import plot_forecast
 
@@ -280,8 +362,8 @@ def run(
 def _print_run(f: Forecast) -> None:
     s = f.scenario
     lens = f" - lens: {f.lens}" if f.lens else ""
-    out.print(f"[bold]{s.title}[/]{lens}")
-    out.print(f"{s.question}  ({f.draws:,} draws, seed {f.seed}, engine {s.engine})")
+    out.print(f"[bold]{escape(s.title)}[/]{escape(lens)}")
+    out.print(f"{escape(s.question)}  ({f.draws:,} draws, seed {f.seed}, engine {s.engine})")
     table = Table(title="Probability of direct talks", title_justify="left")
     for col in ("within", "p", "90% interval"):
         table.add_column(col, justify="right")
@@ -346,6 +428,8 @@ def compare(
     seed: SeedOpt = DEFAULT_SEED,
     horizon: HorizonOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    backend: BackendOpt = BackendChoice.local,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Two forecasts side by side: two scenarios, one scenario under two lenses, or one scenario
     as stated and with --set changes (a counterfactual)."""
@@ -364,13 +448,29 @@ def compare(
             "compare takes two scenarios, or one scenario and two --lens, "
             "or one scenario and --set PATH=VALUE changes"
         )
-    runs = []
+    prepared = []
     for path, lens_name, fixed in pairs:
         scn, lens_model = _load_run_inputs(path, lens_name)
         _check_sets(scn, fixed)
-        runs.append(
-            run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model, fixed=fixed)
-        )
+        prepared.append((scn, lens_model, fixed))
+    runs = []
+    try:
+        with _backend(backend, scheduler) as runner, _progress("simulating", 2) as tick:
+            for scn, lens_model, fixed in prepared:
+                runs.append(
+                    run_scenario(
+                        scn,
+                        draws=draws,
+                        seed=seed,
+                        horizon=horizon,
+                        lens=lens_model,
+                        fixed=fixed,
+                        backend=runner,
+                    )
+                )
+                tick(1)
+    except KeyboardInterrupt:
+        _interrupted("no comparison")
     a, b = (r.by_horizon() for r in runs)
     common = [h for h in a if h in b]
     diff = {h: b[h]["p"] - a[h]["p"] for h in common}
@@ -433,6 +533,8 @@ def tip(
     seed: SeedOpt = DEFAULT_SEED,
     lens: LensOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    backend: BackendOpt = BackendChoice.local,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """The value of one parameter at which the probability of talks crosses the target.
 
@@ -451,13 +553,25 @@ def tip(
     _check_sets(scn, {param: hi})
     months = horizon if horizon is not None else scn.horizon
 
-    def p_of(value: float) -> float:
-        f = run_scenario(
-            scn, draws=draws, seed=seed, horizon=months, lens=lens_model, fixed={param: value}
-        )
-        return float(f.paths.p_talks[:, months - 1].mean())
+    try:
+        with _backend(backend, scheduler) as runner, _progress("bisecting", 20) as tick:
 
-    res = find_tipping_point(p_of, lo, hi, target)
+            def p_of(value: float) -> float:
+                f = run_scenario(
+                    scn,
+                    draws=draws,
+                    seed=seed,
+                    horizon=months,
+                    lens=lens_model,
+                    fixed={param: value},
+                    backend=runner,
+                )
+                tick(1)
+                return float(f.paths.p_talks[:, months - 1].mean())
+
+            res = find_tipping_point(p_of, lo, hi, target)
+    except KeyboardInterrupt:
+        _interrupted("no tipping point")
     doc = {"param": param, "target": target, "horizon": months, **res.to_dict()}
     if as_json:
         _print_json(doc)
@@ -476,10 +590,147 @@ def tip(
         )
 
 
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="A coercion scenario (.yaml).")],
+    samples: Annotated[
+        int, typer.Option(min=8, max=1 << 20, help="SALib's N (a power of 2); rows = N (D + 2).")
+    ] = 512,
+    horizon: HorizonOpt = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    lens: LensOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="Rows shown in the table and the chart.")] = 15,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Tornado chart to this PNG.")] = None,
+    force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
+    backend: BackendOpt = BackendChoice.local,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Which uncertain parameters carry the forecast: Sobol indices (S1, ST) of P(talks)."""
+    scn, lens_model = _load_run_inputs(scenario, lens)
+    if plot is not None:
+        _check_new_file(plot, force)
+    if samples & (samples - 1):
+        _fail(f"--samples {samples}: use a power of 2 (e.g. 256, 512, 1024) for Sobol sequences")
+    rows = rows_needed(scn, samples, lens_model)
+    try:
+        with (
+            _backend(backend, scheduler) as runner,
+            _progress("Sobol", -(-rows // DEFAULT_CHUNK_ROWS)) as tick,
+        ):
+            res = scenario_sensitivity(
+                scn, samples, seed, horizon, lens_model, backend=runner, progress=tick
+            )
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+    except KeyboardInterrupt:
+        _interrupted("no indices (Sobol needs every sample)")
+    if plot is not None:
+        from detente.plots import plot_tornado
+
+        plot_tornado(res, plot, top)
+    if as_json:
+        _print_json(res.to_dict())
+        return
+    table = Table(
+        title=f"Sobol indices of P(talks within {res.horizon} months), {res.rows:,} model runs",
+        title_justify="left",
+    )
+    for col in ("parameter", "ST", "+/-", "S1", "+/- "):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for i in res.indices[:top]:
+        table.add_row(i.label, f"{i.ST:.3f}", f"{i.ST_conf:.3f}", f"{i.S1:.3f}", f"{i.S1_conf:.3f}")
+    out.print(table)
+    if len(res.indices) > top:
+        out.print(f"... {len(res.indices) - top} more in --json")
+    if plot is not None:
+        out.print(f"tornado chart drawn to {plot}")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="A coercion scenario (.yaml).")],
+    grid: Annotated[
+        list[str], typer.Option(help="PATH=a:b:n, n values from a to b (repeat for more axes).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the table (.parquet or .csv).")
+    ] = None,
+    draws: Annotated[int, typer.Option(min=1, max=100_000, help="Draws per grid point.")] = 200,
+    horizon: HorizonOpt = None,
+    seed: SeedOpt = DEFAULT_SEED,
+    lens: LensOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Heat map (two axes) or curve (one).")] = None,
+    force: Annotated[bool, typer.Option(help="Allow overwriting -o and --plot files.")] = False,
+    backend: BackendOpt = BackendChoice.local,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """P(talks within the horizon) over a grid of parameters, as a tidy table."""
+    scn, lens_model = _load_run_inputs(scenario, lens)
+    try:
+        axes = [Axis.parse(g) for g in grid]
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+    if len({a.path for a in axes}) != len(axes):
+        _fail("each --grid parameter may appear once")
+    for a in axes:
+        _check_sets(scn, {a.path: float(a.values.min())})
+        _check_sets(scn, {a.path: float(a.values.max())})
+    for path in (output, plot):
+        if path is not None:
+            _check_new_file(path, force)
+    if output is not None and output.suffix.lower() not in (".parquet", ".csv"):
+        _fail(f"{output}: write .parquet or .csv")
+    points = int(np.prod([len(a.values) for a in axes]))
+    per_chunk = max(1, DEFAULT_CHUNK_ROWS // draws)
+    with (
+        _backend(backend, scheduler) as runner,
+        _progress("sweep", -(-points // per_chunk)) as tick,
+    ):
+        res = run_sweep(scn, axes, draws, seed, horizon, lens_model, runner, progress=tick)
+    table = res.table
+    if output is not None:
+        if output.suffix.lower() == ".csv":
+            table.to_csv(output, index=False)
+        else:
+            table.to_parquet(output, index=False)
+    if not res.complete:
+        where = f"; written to {output}" if output is not None else ""
+        err.print(
+            escape(f"interrupted: {len(table)} of {res.total_points} grid points finished{where}"),
+            highlight=False,
+        )
+        raise typer.Exit(130)
+    if plot is not None:
+        from detente.plots import plot_sweep
+
+        plot_sweep(table, [a.path for a in axes], plot)
+    if as_json:
+        _print_json({"scenario": scn.id, "rows": table.to_dict(orient="records")})
+        return
+    shown = Table(title=f"P(talks within {table['horizon'].iloc[0]} months)", title_justify="left")
+    for col in [a.path for a in axes] + ["p", "lo", "hi"]:
+        shown.add_column(col, justify="right")
+    step = max(1, len(table) // 20)
+    for _, row in table.iloc[::step].iterrows():
+        cells = [f"{row[a.path]:.4g}" for a in axes] + [f"{row[c]:.3f}" for c in ("p", "lo", "hi")]
+        shown.add_row(*cells)
+    out.print(shown)
+    if step > 1:
+        out.print(f"(every {step}th of {len(table)} points; all in -o or --json)")
+    if output is not None:
+        out.print(f"{len(table)} rows written to {output}")
+    if plot is not None:
+        out.print(f"chart drawn to {plot}")
+
+
 def main() -> None:
     """Entry point: user errors are one line and exit status 2, never a traceback."""
     try:
         app()
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
         sys.exit(2)

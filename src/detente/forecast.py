@@ -8,17 +8,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detente.backends import Backend, LocalBackend, Progress
 from detente.dynamics.simulate import SERIES, Trajectories, simulate
-from detente.engines import make_engine
+from detente.engines import Engine, make_engine
+from detente.engines.base import FloatArray
 from detente.scenario.coercion import Scenario
-from detente.scenario.params import Param
-from detente.scenario.sample import Lens, month_labels, sample_case, sample_coefficients
+from detente.scenario.sample import (
+    Lens,
+    build_case,
+    build_coefficients,
+    draw_params,
+    month_labels,
+)
 
 HORIZONS = (6, 12, 24, 36)
 DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 20180508  # the day of the US withdrawal; any integer will do
 #: Inside the monthly model the EUM runs at most this many rounds a month (docs/model.md, M9).
 EUM_MONTHLY_ROUNDS = 20
+#: Draws simulated together in one chunk of work (bounds memory; any value gives the same numbers).
+DEFAULT_CHUNK_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,48 @@ class Forecast:
         return doc
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of work for a backend: some rows of drawn numbers, to simulate over ``months``."""
+
+    scenario: Scenario
+    params: dict[str, FloatArray]
+    months: int
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.params.values())))
+
+
+def make_stance_engine(scenario: Scenario) -> Engine:
+    if scenario.engine == "eum":
+        return make_engine("eum", max_rounds=EUM_MONTHLY_ROUNDS)
+    return make_engine(scenario.engine)
+
+
+def simulate_chunk(chunk: Chunk) -> Trajectories:
+    """Simulate the rows of a chunk (runs anywhere: a thread, a Dask worker)."""
+    inputs = build_case(chunk.scenario, chunk.params, chunk.months)
+    coef = build_coefficients(chunk.params)
+    return simulate(inputs, coef, make_stance_engine(chunk.scenario))
+
+
+def p_talks_chunk(chunk: Chunk) -> FloatArray:
+    """Only the probability of talks by month, ``(rows, months)``: what sweeps need back."""
+    return simulate_chunk(chunk).p_talks
+
+
+def split_rows(
+    scenario: Scenario, params: dict[str, FloatArray], months: int, chunk_rows: int
+) -> list[Chunk]:
+    """Cut rows into chunks of at most ``chunk_rows``."""
+    total = len(next(iter(params.values())))
+    return [
+        Chunk(scenario, {k: v[i : i + chunk_rows] for k, v in params.items()}, months)
+        for i in range(0, total, max(1, chunk_rows))
+    ]
+
+
 def run_scenario(
     scenario: Scenario,
     draws: int = DEFAULT_DRAWS,
@@ -110,29 +161,24 @@ def run_scenario(
     horizon: int | None = None,
     lens: Lens | None = None,
     fixed: dict[str, float] | None = None,
+    backend: Backend | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> Forecast:
-    """Sample the scenario and the coefficients, simulate every draw, and label the result.
+    """Draw every number, simulate every draw, and label the result.
 
-    ``fixed`` sets parameters to one value in every draw: scenario paths
-    (``leader.legacy_weight``) or global coefficients (``coefficients.w_legacy``); callers check
-    them first with :func:`detente.scenario.sample.check_fixed`.
+    ``fixed`` sets numbers to one value in every draw: scenario paths (``leader.legacy_weight``)
+    or global coefficients (``coefficients.w_legacy``); callers check them first with
+    :func:`detente.scenario.sample.check_fixed`. Draws are simulated in chunks of ``chunk_rows``
+    on ``backend`` (default: this machine); the numbers do not depend on either.
     """
     months = horizon if horizon is not None else scenario.horizon
     fixed = fixed or {}
-    case_fixed = {k: v for k, v in fixed.items() if not k.startswith("coefficients.")}
-    coef_fixed = {
-        k.removeprefix("coefficients."): Param(value=v, assumption="set with --set")
-        for k, v in fixed.items()
-        if k.startswith("coefficients.")
-    }
-    inputs = sample_case(scenario, draws, seed, months, case_fixed)
-    coef = sample_coefficients(draws, seed, lens, coef_fixed)
-    engine = (
-        make_engine("eum", max_rounds=EUM_MONTHLY_ROUNDS)
-        if scenario.engine == "eum"
-        else make_engine(scenario.engine)
-    )
-    paths = simulate(inputs, coef, engine)
+    params = draw_params(scenario, draws, seed, lens, fixed)
+    chunks = split_rows(scenario, params, months, chunk_rows)
+    runner = backend if backend is not None else LocalBackend()
+    parts = runner.map(simulate_chunk, chunks, progress)
+    paths = Trajectories.concat(parts)
     return Forecast(
         scenario=scenario,
         draws=draws,
@@ -141,6 +187,8 @@ def run_scenario(
         lens=None if lens is None else lens.name,
         months=month_labels(scenario, months),
         paths=paths,
-        initial_position=inputs.position.mean(axis=0).tolist(),
+        initial_position=[
+            float(params[f"factions[{k}].position"].mean()) for k in range(len(scenario.factions))
+        ],
         overrides={k: f"{v:g}" for k, v in fixed.items()},
     )

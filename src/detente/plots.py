@@ -10,7 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
+from detente.analysis.sensitivity import ScenarioSensitivity  # noqa: E402
 from detente.forecast import Forecast  # noqa: E402
 from detente.solve import IssueForecast  # noqa: E402
 
@@ -72,4 +74,52 @@ def plot_forecast(forecast: Forecast, path: Path) -> None:
     lens = f" - lens: {forecast.lens}" if forecast.lens else ""
     fig.suptitle(f"{forecast.scenario.title}{lens}", fontsize=11)
     fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_tornado(result: ScenarioSensitivity, path: Path, top: int = 15) -> None:
+    """Horizontal bars of total (ST) and first-order (S1) indices, largest first."""
+    shown = result.indices[:top][::-1]
+    y = np.arange(len(shown))
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.5), layout="constrained")
+    ax.barh(y + 0.2, [i.ST for i in shown], 0.4, xerr=[i.ST_conf for i in shown], label="total ST")
+    ax.barh(
+        y - 0.2, [i.S1 for i in shown], 0.4, xerr=[i.S1_conf for i in shown], label="first-order S1"
+    )
+    ax.set_yticks(y, [i.label for i in shown], fontsize=8)
+    ax.set_xlabel("Sobol index (95% bootstrap interval)")
+    ax.set_title(
+        f"{result.scenario}: what drives P(talks within {result.horizon} months)", fontsize=10
+    )
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_sweep(table: pd.DataFrame, axes: list[str], path: Path) -> None:
+    """A curve with its 90% band for one swept parameter, a heat map for two."""
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    horizon = int(table["horizon"].iloc[0])
+    if len(axes) == 1:
+        t = table.sort_values(axes[0])
+        ax.fill_between(t[axes[0]], t["lo"], t["hi"], alpha=0.25, label="90% over draws")
+        ax.plot(t[axes[0]], t["p"], lw=2, label="P(talks)")
+        ax.set_xlabel(axes[0])
+        ax.set_ylabel(f"P(talks within {horizon} months)")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=8)
+    else:
+        pivot = table.pivot_table(index=axes[1], columns=axes[0], values="p", aggfunc="mean")
+        xs, ys = pivot.columns.to_numpy(float), pivot.index.to_numpy(float)
+        mesh = ax.pcolormesh(xs, ys, pivot.to_numpy(), vmin=0, vmax=1, shading="nearest")
+        if pivot.shape[0] > 1 and pivot.shape[1] > 1:
+            ax.contour(xs, ys, pivot.to_numpy(), levels=[0.5], colors="white", linewidths=1.5)
+        fig.colorbar(mesh, ax=ax, label=f"P(talks within {horizon} months)")
+        ax.set_xlabel(axes[0])
+        ax.set_ylabel(axes[1])
+        if len(axes) > 2:
+            ax.set_title(f"mean over {', '.join(axes[2:])}", fontsize=9)
+    ax.grid(alpha=0.2)
+    fig.savefig(path, dpi=110)
     plt.close(fig)

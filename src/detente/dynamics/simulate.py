@@ -51,6 +51,18 @@ class Trajectories:
     def p_talks(self) -> FloatArray:
         return self.series["p_talks"]
 
+    @classmethod
+    def concat(cls, parts: list[Trajectories]) -> Trajectories:
+        """Stack chunks of draws back together, in order."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            series={k: np.concatenate([p.series[k] for p in parts]) for k in parts[0].series},
+            position=np.concatenate([p.position for p in parts]),
+            salience=np.concatenate([p.salience for p in parts]),
+            capability=np.concatenate([p.capability for p in parts]),
+        )
+
 
 def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajectories:
     """Run the model over all months for every draw."""

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import stats
 
 from detente.engines.base import FloatArray
 
@@ -115,6 +116,26 @@ class Param(BaseModel):
             return rng.beta(self.beta[0], self.beta[1], n)
         assert self.normal is not None
         return np.clip(rng.normal(self.normal[0], self.normal[1], n), bounds[0], bounds[1])
+
+    def quantile(self, u: FloatArray, bounds: tuple[float, float]) -> FloatArray:
+        """The values at quantiles ``u`` in [0, 1] (the inverse CDF), for sensitivity analysis.
+
+        A normal's tails are clipped to ``bounds``, as in :meth:`sample`.
+        """
+        u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+        if self.value is not None:
+            return np.full(u.shape, self.value)
+        if self.uniform is not None:
+            return self.uniform[0] + u * (self.uniform[1] - self.uniform[0])
+        if self.triangular is not None:
+            lo, mode, hi = self.triangular
+            c = (mode - lo) / (hi - lo)
+            return np.asarray(stats.triang.ppf(u, c, loc=lo, scale=hi - lo))
+        if self.beta is not None:
+            return np.asarray(stats.beta.ppf(u, self.beta[0], self.beta[1]))
+        assert self.normal is not None
+        x = stats.norm.ppf(u, self.normal[0], self.normal[1])
+        return np.asarray(np.clip(x, bounds[0], bounds[1]))
 
     def describe(self) -> str:
         """Short text of the value, e.g. ``0.4`` or ``uniform(0.3, 0.6)``."""

@@ -103,50 +103,57 @@ def load_lens(name_or_path: str) -> Lens:
     return lens
 
 
-def sample_coefficients(
-    draws: int, seed: int, lens: Lens | None = None, overrides: dict[str, Param] | None = None
-) -> Coefficients:
-    """The global coefficients for each draw: shipped values, then the lens, then overrides."""
+def coefficient_params(lens: Lens | None = None) -> dict[str, Param]:
+    """The global coefficients: the shipped values, with the lens's beliefs over them."""
     params = default_coefficients()
     if lens is not None:
         params.update(lens.coefficients)
-    if overrides:
-        params.update(overrides)
-    arrays = {
-        name: p.sample(
-            path_rng(seed, f"coefficients.{name}"), draws, _as_tuple(coefficient_range(name))
-        )
-        for name, p in params.items()
-    }
-    return Coefficients(**arrays)
+    return params
+
+
+def all_params(scn: Scenario, lens: Lens | None = None) -> dict[str, tuple[Param, Range]]:
+    """Every number of a run in one namespace: the scenario's by path in the file, the global
+    coefficients as ``coefficients.NAME``; each with its allowed range."""
+    out = {path: (p, rng) for path, p, rng in iter_params(scn)}
+    for name, p in coefficient_params(lens).items():
+        out[f"coefficients.{name}"] = (p, coefficient_range(name))
+    return out
 
 
 def _as_tuple(rng: Range) -> tuple[float, float]:
     return (rng.low, rng.high)
 
 
-def sample_params(
-    scn: Scenario, draws: int, seed: int, fixed: dict[str, float] | None = None
+def draw_params(
+    scn: Scenario,
+    draws: int,
+    seed: int,
+    lens: Lens | None = None,
+    fixed: dict[str, float] | None = None,
 ) -> dict[str, FloatArray]:
-    """Every parameter of the scenario, by its path in the file, as ``(draws,)`` arrays.
+    """``(draws,)`` values of every number of a run (see :func:`all_params`).
 
-    ``fixed`` sets parameters (by path) to one value in every draw; the others are drawn as the
-    file says, from the same streams as without it (common random numbers).
+    Each number has its own random stream, seeded by the run seed and its path, so the first k of
+    n draws are the same whatever n is, and adding a number changes no other. ``fixed`` sets
+    numbers to one value in every draw; the others come from the same streams as without it
+    (common random numbers).
     """
     fixed = fixed or {}
     return {
-        path: np.full(draws, fixed[path])
+        path: np.full(draws, float(fixed[path]))
         if path in fixed
         else p.sample(path_rng(seed, path), draws, _as_tuple(rng))
-        for path, p, rng in iter_params(scn)
+        for path, (p, rng) in all_params(scn, lens).items()
     }
 
 
+def build_coefficients(v: dict[str, FloatArray]) -> Coefficients:
+    return Coefficients(**{n: v[f"coefficients.{n}"] for n in Coefficients.names()})
+
+
 def parameter_ranges(scn: Scenario) -> dict[str, Range]:
-    """Every settable parameter (scenario paths and ``coefficients.NAME``) and its range."""
-    ranges = {path: rng for path, _, rng in iter_params(scn)}
-    ranges.update({f"coefficients.{n}": coefficient_range(n) for n in Coefficients.names()})
-    return ranges
+    """Every settable number (scenario paths and ``coefficients.NAME``) and its range."""
+    return {path: rng for path, (_, rng) in all_params(scn).items()}
 
 
 def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -> None:
@@ -164,16 +171,9 @@ def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -
             )
 
 
-def sample_case(
-    scn: Scenario,
-    draws: int,
-    seed: int,
-    horizon: int | None = None,
-    fixed: dict[str, float] | None = None,
-) -> CaseInputs:
-    """The case's arrays for ``draws`` draws over ``horizon`` months (default: the file's)."""
-    months = horizon if horizon is not None else scn.horizon
-    v = sample_params(scn, draws, seed, fixed)
+def build_case(scn: Scenario, v: dict[str, FloatArray], months: int) -> CaseInputs:
+    """The case's arrays from drawn numbers ``v`` (by path), laid out over ``months``."""
+    draws = len(v["economy.evasion_max"])
     channels = list(scn.pressure)
     pressure = np.zeros((draws, months, len(channels)))
     for c, name in enumerate(channels):

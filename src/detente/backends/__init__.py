@@ -1,0 +1,142 @@
+"""Where chunks of work run: this machine (threads) or a Dask distributed cluster.
+
+A backend maps a module-level function over a list of work items and returns the results in
+order. Work items are chunks of draws or of grid points; each is computed the same way wherever it
+runs, so results do not depend on the backend or on the chunking (tests check this bit for bit).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Progress = Callable[[int], None]
+#: Called with (index of the item, its result) as each item finishes, in any order: a caller that
+#: is interrupted keeps what it was given.
+OnResult = Callable[[int, Any], None]
+
+
+class Backend(Protocol):
+    name: str
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        progress: Progress | None = None,
+        on_result: OnResult | None = None,
+    ) -> list[R]:
+        """fn over items, results in the order of items; ``progress(1)`` after each one."""
+
+    def close(self) -> None:
+        """Release what the backend holds (a cluster it started)."""
+
+
+class LocalBackend:
+    """Threads on this machine: numpy releases the GIL in its loops, so chunks use every core."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        progress: Progress | None = None,
+        on_result: OnResult | None = None,
+    ) -> list[R]:
+        results: dict[int, R] = {}
+
+        def done(k: int, res: R) -> None:
+            results[k] = res
+            if on_result:
+                on_result(k, res)
+            if progress:
+                progress(1)
+
+        if len(items) <= 1 or self.workers == 1:
+            for k, item in enumerate(items):
+                done(k, fn(item))
+            return [results[k] for k in range(len(items))]
+        pool = ThreadPoolExecutor(max_workers=min(self.workers, len(items)))
+        futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
+        try:
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+        finally:
+            for fut in futures:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [results[k] for k in range(len(items))]
+
+    def close(self) -> None:
+        return None
+
+
+class DaskBackend:
+    """Chunks sent to a Dask distributed cluster at ``scheduler`` (host:port), or, without one,
+    to a LocalCluster started on this machine for the run."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster: Any = None
+        if scheduler:
+            self.client = Client(scheduler, timeout="10s")
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                dashboard_address=None,
+                processes=True,
+            )
+            self.client = Client(self._cluster)
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        progress: Progress | None = None,
+        on_result: OnResult | None = None,
+    ) -> list[R]:
+        from distributed import as_completed as dask_completed
+
+        futures = [self.client.submit(fn, item, pure=False) for item in items]
+        index = {f.key: k for k, f in enumerate(futures)}
+        results: dict[int, R] = {}
+        try:
+            for fut in dask_completed(futures):
+                k = index[fut.key]
+                results[k] = fut.result()
+                if on_result:
+                    on_result(k, results[k])
+                if progress:
+                    progress(1)
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+        return [results[k] for k in range(len(items))]
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_backend(name: str, scheduler: str | None = None) -> Backend:
+    if name == "local":
+        if scheduler:
+            raise ValueError("--scheduler goes with --backend dask")
+        return LocalBackend()
+    if name == "dask":
+        return DaskBackend(scheduler)
+    raise ValueError(f"unknown backend {name!r}; expected local or dask")
