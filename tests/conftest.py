@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,6 @@ def worked_example() -> ActorArrays:
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Runs recorded by the commands under test go to a throw-away store, never the user's.
+os.environ["DETENTE_STORE"] = str(Path(tempfile.mkdtemp(prefix="detente-test-")) / "runs.sqlite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,8 @@ from detente.scenario.actors import load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
 from detente.scenario.sample import Lens, check_fixed, load_lens, parameter_ranges
 from detente.solve import IssueForecast, solve_issue
+from detente.store import RunStore
+from detente.store import diff as store_diff
 
 app = typer.Typer(
     name="detente",
@@ -217,6 +220,8 @@ def backtest_deu_cmd(
     ] = CapabilityChoice.gdp,
     variant: Annotated[Variant, typer.Option(help="EUM variant.")] = Variant.published,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Run every engine on every DEU issue with an outcome; mean and median absolute error."""
     try:
@@ -226,6 +231,15 @@ def backtest_deu_cmd(
     result = backtest_deu(data, variant=variant.value)
     result["capability"] = capability.value
     result["eum_variant"] = variant.value
+    models: dict[str, Any] = result["models"]  # type: ignore[assignment]
+    _record(
+        store,
+        no_store,
+        "backtest deu",
+        {"file": str(file), "capability": capability.value, "variant": variant.value},
+        {"n_issues": result["n_issues"], "mae": {k: v["mae"] for k, v in models.items()}},
+        result,
+    )
     if as_json:
         _print_json(result)
         return
@@ -308,6 +322,39 @@ def _interrupted(what: str) -> None:
     raise typer.Exit(130)
 
 
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Run store (SQLite) to record in; default: $DETENTE_STORE or the user data dir."
+    ),
+]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record this run.")]
+
+
+def _record(
+    store: Path | None,
+    no_store: bool,
+    command: str,
+    args: dict[str, Any],
+    summary: dict[str, Any],
+    result: dict[str, Any],
+    scenario: Path | None = None,
+    scenario_id: str | None = None,
+    seed: int | None = None,
+) -> int | None:
+    """Record a finished command in the run store (one transaction); returns the run id."""
+    if no_store:
+        return None
+    try:
+        text = scenario.read_text(encoding="utf-8") if scenario is not None else None
+        run_id = RunStore(store).add(command, args, summary, result, scenario_id, text, seed)
+    except (OSError, sqlite3.Error) as exc:
+        err.print(f"warning: not recorded in the run store: {escape(str(exc))}", highlight=False)
+        return None
+    err.print(f"recorded as run {run_id}", highlight=False)
+    return run_id
+
+
 def _load_run_inputs(path: Path, lens: str | None) -> tuple[Scenario, Lens | None]:
     try:
         return load_scenario(path), (load_lens(lens) if lens else None)
@@ -328,6 +375,8 @@ def run(
     force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
     backend: BackendOpt = BackendChoice.local,
     scheduler: SchedulerOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Forecast whether and when the target's leadership opens direct talks with the sender."""
     scn, lens_model = _load_run_inputs(scenario, lens)
@@ -347,12 +396,24 @@ def run(
             )
     except KeyboardInterrupt:
         _interrupted("no forecast (a run is all draws or nothing)")
+    doc = forecast.to_dict()
+    _record(
+        store,
+        no_store,
+        "run",
+        {"draws": draws, "seed": seed, "horizon": forecast.horizon, "lens": lens},
+        {"horizons": doc["horizons"], "even_odds_month": doc["even_odds_month"]},
+        doc,
+        scenario,
+        scn.id,
+        seed,
+    )
     if plot is not None:
         from detente.plots import plot_forecast
 
         plot_forecast(forecast, plot)
     if as_json:
-        _print_json(forecast.to_dict())
+        _print_json(doc)
         return
     _print_run(forecast)
     if plot is not None:
@@ -605,6 +666,8 @@ def sensitivity(
     force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
     backend: BackendOpt = BackendChoice.local,
     scheduler: SchedulerOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Which uncertain parameters carry the forecast: Sobol indices (S1, ST) of P(talks)."""
     scn, lens_model = _load_run_inputs(scenario, lens)
@@ -626,12 +689,24 @@ def sensitivity(
         raise
     except KeyboardInterrupt:
         _interrupted("no indices (Sobol needs every sample)")
+    doc = res.to_dict()
+    _record(
+        store,
+        no_store,
+        "sensitivity",
+        {"samples": samples, "seed": seed, "horizon": res.horizon, "lens": lens},
+        {"top": [{"name": i.name, "ST": i.ST, "S1": i.S1} for i in res.indices[:5]]},
+        doc,
+        scenario,
+        scn.id,
+        seed,
+    )
     if plot is not None:
         from detente.plots import plot_tornado
 
         plot_tornado(res, plot, top)
     if as_json:
-        _print_json(res.to_dict())
+        _print_json(doc)
         return
     table = Table(
         title=f"Sobol indices of P(talks within {res.horizon} months), {res.rows:,} model runs",
@@ -666,6 +741,8 @@ def sweep(
     force: Annotated[bool, typer.Option(help="Allow overwriting -o and --plot files.")] = False,
     backend: BackendOpt = BackendChoice.local,
     scheduler: SchedulerOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """P(talks within the horizon) over a grid of parameters, as a tidy table."""
     scn, lens_model = _load_run_inputs(scenario, lens)
@@ -692,6 +769,17 @@ def sweep(
     ):
         res = run_sweep(scn, axes, draws, seed, horizon, lens_model, runner, progress=tick)
     table = res.table
+    _record(
+        store,
+        no_store,
+        "sweep",
+        {"grid": grid, "draws": draws, "seed": seed, "horizon": horizon, "lens": lens},
+        {"points": len(table), "of": res.total_points, "complete": res.complete},
+        {"rows": table.to_dict(orient="records")},
+        scenario,
+        scn.id,
+        seed,
+    )
     if output is not None:
         if output.suffix.lower() == ".csv":
             table.to_csv(output, index=False)
@@ -725,6 +813,176 @@ def sweep(
         out.print(f"{len(table)} rows written to {output}")
     if plot is not None:
         out.print(f"chart drawn to {plot}")
+
+
+@app.command()
+def report(
+    scenario: Annotated[Path, typer.Argument(help="A coercion scenario (.yaml).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The report (.html).")],
+    draws: DrawsOpt = DEFAULT_DRAWS,
+    seed: SeedOpt = DEFAULT_SEED,
+    horizon: HorizonOpt = None,
+    lens: LensOpt = None,
+    samples: Annotated[
+        int, typer.Option(min=0, help="Sobol N for the drivers section (power of 2; 0 = skip).")
+    ] = 128,
+    force: Annotated[bool, typer.Option(help="Allow overwriting the output file.")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """One self-contained HTML report: forecast, trajectories, factions, drivers, assumptions."""
+    from detente.report import build_report
+
+    scn, lens_model = _load_run_inputs(scenario, lens)
+    _check_new_file(output, force)
+    if samples and samples & (samples - 1):
+        _fail(f"--samples {samples}: use a power of 2, or 0 to skip the drivers section")
+    try:
+        with _progress("report", 2) as tick:
+            forecast = run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model)
+            tick(1)
+            sens = None
+            if samples:
+                try:
+                    sens = scenario_sensitivity(scn, samples, seed, horizon, lens_model)
+                except ValueError:
+                    sens = None  # a scenario with no uncertain parameter has no drivers
+            tick(1)
+    except KeyboardInterrupt:
+        _interrupted("no report written")
+    page = build_report(forecast, sens, dict(lens_model.coefficients) if lens_model else None)
+    output.write_text(page, encoding="utf-8")
+    doc = forecast.to_dict()
+    _record(
+        store,
+        no_store,
+        "report",
+        {"draws": draws, "seed": seed, "horizon": forecast.horizon, "lens": lens,
+         "output": str(output)},
+        {"horizons": doc["horizons"], "even_odds_month": doc["even_odds_month"]},
+        doc,
+        scenario,
+        scn.id,
+        seed,
+    )  # fmt: skip
+    out.print(f"report written to {escape(str(output))} ({len(page) // 1024} KiB, self-contained)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    scenarios: Annotated[
+        Path, typer.Option(help="Folder of scenarios to open, and where edits are saved.")
+    ] = Path("examples"),
+    store: StoreOpt = None,
+) -> None:
+    """The local web dashboard: open a scenario, move its assumptions, see the forecast."""
+    import uvicorn
+
+    from detente.web import create_app
+
+    if not scenarios.is_dir():
+        _fail(f"{scenarios}: no such folder (--scenarios)")
+    out.print(f"detente dashboard on http://{host}:{port}/ (scenarios: {escape(str(scenarios))})")
+    uvicorn.run(create_app(scenarios, store), host=host, port=port, log_level="warning")
+
+
+runs_app = typer.Typer(help="The run store: what was run, with what, and what came out.")
+app.add_typer(runs_app, name="runs")
+
+
+def _open_store(store: Path | None) -> RunStore:
+    try:
+        return RunStore(store)
+    except (OSError, sqlite3.Error) as exc:
+        _fail(f"cannot open the run store: {exc}")
+        raise
+
+
+@runs_app.command("list")
+def runs_list(
+    store: StoreOpt = None,
+    scenario: Annotated[str | None, typer.Option(help="Only runs of this scenario id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The latest stored runs, newest first."""
+    records = _open_store(store).list(limit, scenario)
+    if as_json:
+        _print_json([r.to_dict() for r in records])
+        return
+    table = Table(title=f"Runs in {RunStore(store).path}", title_justify="left")
+    for col in ("id", "when (UTC)", "command", "scenario", "seed", "summary"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(
+            str(r.id),
+            r.created,
+            r.command,
+            r.scenario_id or "",
+            str(r.seed or ""),
+            _brief(r.summary),
+        )
+    out.print(table)
+
+
+def _brief(summary: dict[str, Any]) -> str:
+    horizons = summary.get("horizons")
+    if isinstance(horizons, dict):
+        ordered = sorted(horizons.items(), key=lambda kv: int(kv[0]))
+        return "  ".join(f"{h}m: {v['p']:.2f}" for h, v in ordered)
+    return escape(json.dumps(summary)[:80])
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[int, typer.Argument(help="Run id (see detente runs list).")],
+    store: StoreOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole record as JSON.")
+    ] = False,
+) -> None:
+    """One stored run: its inputs, summary and (with --json) full result and scenario text."""
+    record = _open_store(store).get(run_id)
+    if record is None:
+        _fail(f"no run {run_id} in the store")
+        raise typer.Exit(2)
+    if as_json:
+        _print_json(record.to_dict(full=True))
+        return
+    out.print(f"[bold]run {record.id}[/]: {record.command} {escape(record.scenario_id or '')}")
+    for key, value in record.to_dict().items():
+        if key not in ("id", "command"):
+            out.print(f"  {key}: {escape(json.dumps(value))}", highlight=False)
+
+
+@runs_app.command("diff")
+def runs_diff(
+    a: Annotated[int, typer.Argument(help="First run id.")],
+    b: Annotated[int, typer.Argument(help="Second run id.")],
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What differs between two stored runs: inputs and results."""
+    st = _open_store(store)
+    ra, rb = st.get(a), st.get(b)
+    for rid, rec in ((a, ra), (b, rb)):
+        if rec is None:
+            _fail(f"no run {rid} in the store")
+    assert ra is not None and rb is not None
+    d = store_diff(ra, rb)
+    if as_json:
+        _print_json(d)
+        return
+    out.print(f"[bold]run {a} -> run {b}[/]")
+    if not d["inputs"] and not d["summary"]:
+        out.print("identical inputs and results")
+    for key, (va, vb) in d["inputs"].items():
+        out.print(f"  input {key}: {escape(str(va))} -> {escape(str(vb))}", highlight=False)
+    for key, entry in d["summary"].items():
+        change = f" ({entry['change']:+.3f})" if "change" in entry else ""
+        out.print(f"  {key}: {entry['a']} -> {entry['b']}{change}", highlight=False)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import matplotlib
 
@@ -39,7 +40,7 @@ def plot_rounds(forecasts: Sequence[IssueForecast], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_forecast(forecast: Forecast, path: Path) -> None:
+def plot_forecast(forecast: Forecast, path: Path | IO[bytes]) -> None:
     """Four panels: probability of talks with its 90% band; economy; society and trust; factions."""
     months = forecast.months
     x = range(len(months))
@@ -77,7 +78,7 @@ def plot_forecast(forecast: Forecast, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_tornado(result: ScenarioSensitivity, path: Path, top: int = 15) -> None:
+def plot_tornado(result: ScenarioSensitivity, path: Path | IO[bytes], top: int = 15) -> None:
     """Horizontal bars of total (ST) and first-order (S1) indices, largest first."""
     shown = result.indices[:top][::-1]
     y = np.arange(len(shown))

@@ -1,0 +1,177 @@
+"""Self-contained HTML reports of a forecast (styles and figures inline; no external resource)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from detente import __version__
+from detente.analysis.sensitivity import ScenarioSensitivity
+from detente.forecast import Forecast
+from detente.scenario.coercion import Scenario, iter_params
+from detente.scenario.sample import coefficient_params
+
+_CSS = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
+       max-width: 62rem; padding: 0 1rem; color: #1f2328; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem;
+       border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
+.meta { color: #57606a; font-size: .9rem; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; width: 100%; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.big { font-size: 1.05rem; }
+.note { background: #fff8c5; padding: .5rem .8rem; border-radius: 6px; }
+img { max-width: 100%; border: 1px solid #d0d7de; border-radius: 6px; }
+.small { font-size: .8rem; color: #57606a; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _png(draw: Any, *args: Any) -> str:
+    buf = io.BytesIO()
+    draw(*args, buf)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _forecast_table(f: Forecast) -> str:
+    rows = "".join(
+        f"<tr><td>{h} months</td><td class='num'>{v['p']:.2f}</td>"
+        f"<td class='num'>{v['lo']:.2f} - {v['hi']:.2f}</td></tr>"
+        for h, v in f.by_horizon().items()
+    )
+    return (
+        "<table><tr><th>direct talks within</th><th>probability</th><th>90% interval</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _factions_table(f: Forecast) -> str:
+    rows = ""
+    for k, (name, d) in enumerate(f.faction_paths().items()):
+        lead = " (leader, veto)" if name == f.scenario.leader.faction else ""
+        rows += (
+            f"<tr><td>{_e(name)}{lead}</td><td class='num'>{f.initial_position[k]:.0f}</td>"
+            f"<td class='num'>{d['position'][-1]:.0f}</td>"
+            f"<td class='num'>{d['salience'][-1]:.0f}</td></tr>"
+        )
+    return (
+        "<table><tr><th>faction</th><th>position at start</th><th>position at the end</th>"
+        f"<th>salience at the end</th></tr>{rows}</table>"
+    )
+
+
+def _drivers(sens: ScenarioSensitivity | None, top: int = 12) -> str:
+    if sens is None:
+        return "<p class='note'>Sensitivity analysis was not run for this report.</p>"
+    from detente.plots import plot_tornado
+
+    rows = "".join(
+        f"<tr><td>{_e(i.label)}</td><td class='num'>{i.ST:.3f} &plusmn; {i.ST_conf:.3f}</td>"
+        f"<td class='num'>{i.S1:.3f} &plusmn; {i.S1_conf:.3f}</td></tr>"
+        for i in sens.indices[:top]
+    )
+    img = _png(plot_tornado, sens)
+    return (
+        f"<p>Sobol indices of the probability of talks within {sens.horizon} months "
+        f"({sens.rows:,} model runs, SALib, N = {sens.samples}). The total index ST is the share "
+        "of the forecast's variance due to the parameter, with all its interactions.</p>"
+        f"<img alt='tornado chart of Sobol indices' src='{img}'>"
+        "<table><tr><th>parameter</th><th>total ST</th><th>first-order S1</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _assumptions(scn: Scenario, lens_name: str | None, lens_params: dict[str, Any]) -> str:
+    rows = ""
+    for path, p, _ in iter_params(scn):
+        kind = "source" if p.source else "assumption"
+        text = p.source or p.assumption or ""
+        if p.source and p.assumption:
+            text = f"{p.source} (assumption: {p.assumption})"
+        rows += (
+            f"<tr><td><code>{_e(path)}</code></td><td class='num'>{_e(p.describe())}</td>"
+            f"<td>{kind}</td><td>{_e(text)}</td></tr>"
+        )
+    events = "".join(
+        f"<tr><td>{_e(ev.month)}</td><td>{_e(ev.type)}</td><td>{_e(ev.by or '')}</td>"
+        f"<td>{_e(ev.source)}</td></tr>"
+        for ev in scn.events
+    )
+    coef = "".join(
+        f"<tr><td><code>coefficients.{_e(n)}</code></td><td class='num'>{_e(p.describe())}</td>"
+        f"<td>{'lens ' + _e(lens_name) if n in lens_params else 'shipped'}</td>"
+        f"<td>{_e(p.assumption or p.source or '')}</td></tr>"
+        for n, p in coefficient_params(None).items()
+        if n not in lens_params
+    )
+    coef += "".join(
+        f"<tr><td><code>coefficients.{_e(n)}</code></td><td class='num'>{_e(p.describe())}</td>"
+        f"<td>lens {_e(lens_name)}</td><td>{_e(p.assumption or p.source or '')}</td></tr>"
+        for n, p in lens_params.items()
+    )
+    head = "<tr><th>parameter</th><th>value</th><th>kind</th><th>source or reasoning</th></tr>"
+    return (
+        f"<h3>The scenario's numbers</h3><table>{head}{rows}</table>"
+        "<h3>Events</h3><table><tr><th>month</th><th>event</th><th>by</th><th>source</th></tr>"
+        f"{events}</table>"
+        f"<h3>Global coefficients (the same for every case)</h3><table>{head}{coef}</table>"
+    )
+
+
+def build_report(
+    forecast: Forecast,
+    sensitivity: ScenarioSensitivity | None = None,
+    lens_params: dict[str, Any] | None = None,
+) -> str:
+    """The whole report as one HTML document with everything inline."""
+    from detente.plots import plot_forecast
+
+    f, scn = forecast, forecast.scenario
+    even = f.month_of_even_odds()
+    verdict = (
+        f"The probability of direct talks reaches even odds by <b>{_e(even)}</b>."
+        if even
+        else f"The probability of direct talks never reaches even odds within {f.horizon} months."
+    )
+    lens = f"; lens: {_e(f.lens)}" if f.lens else ""
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(scn.title)} - detente report</title><style>{_CSS}</style></head>
+<body>
+<h1>{_e(scn.title)}</h1>
+<p class="meta">{_e(scn.sender)} &rarr; {_e(scn.target)}; from {_e(scn.start)}, {f.horizon} months;
+{f.draws:,} draws, seed {f.seed}{lens}; engine {_e(scn.engine)}; detente {__version__};
+made {created}.</p>
+<h2>The question</h2>
+<p class="big">{_e(scn.question)}</p>
+<h2>The forecast</h2>
+{_forecast_table(f)}
+<p>{verdict} Probabilities are the mean over draws of the parameters' uncertainty; the interval runs
+from the 5th to the 95th percentile over draws.</p>
+<h2>Month by month</h2>
+<img alt="monthly trajectories" src="{_png(plot_forecast, f)}">
+<h2>The factions</h2>
+<p>Positions on direct talks with the sender, 0 = refuse any talks, 100 = direct talks now
+(mean over draws).</p>
+{_factions_table(f)}
+<h2>What drives the forecast</h2>
+{_drivers(sensitivity)}
+<h2>The outside view</h2>
+<p class="note">Base rates from comparable historical episodes (TIES) are not part of this version
+of detente; this section will show them beside the model's forecast when they are.</p>
+<h2>Every assumption</h2>
+{_assumptions(scn, f.lens, lens_params or {})}
+<p class="small">Made with detente {__version__}. The scenario's numbers, the seed and the version
+reproduce every figure here bit for bit: <code>detente run</code> with the same file and
+<code>--seed {f.seed}</code>.</p>
+</body></html>
+"""

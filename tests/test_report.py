@@ -1,0 +1,35 @@
+"""The HTML report: the numbers of `run --json`, and nothing loaded from outside the file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .test_cli import IRAN_2018, detente
+
+
+def test_report_matches_run_and_is_self_contained(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    r = detente("report", IRAN_2018, "-o", out, "--draws", "400", "--seed", "3", "--samples", "16")
+    assert r.returncode == 0, r.stderr
+    page = out.read_text()
+    run = json.loads(detente("run", IRAN_2018, "--draws", "400", "--seed", "3", "--json").stdout)
+    for h, v in run["horizons"].items():
+        row = re.search(rf"<td>{h} months</td><td class='num'>([0-9.]+)</td>", page)
+        assert row is not None and row.group(1) == f"{v['p']:.2f}"
+        assert f"{v['lo']:.2f} - {v['hi']:.2f}" in page
+    sections = ["The question", "The forecast", "Month by month", "The factions"]
+    sections += ["What drives the forecast", "The outside view", "Every assumption"]
+    for section in sections:
+        assert f"<h2>{section}</h2>" in page
+    # no external resource: no scripts or styles by URL, images inline
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", page)
+    assert (
+        page.count("src='data:image/png;base64,") + page.count('src="data:image/png;base64,') >= 2
+    )
+    # every assumption with its source
+    assert "leader.legacy_weight" in page and "he wants to leave a lasting legacy" in page
+    again = detente("report", IRAN_2018, "-o", out)
+    assert again.returncode == 2 and "already exists" in again.stderr
