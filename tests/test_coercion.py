@@ -148,6 +148,19 @@ def test_draws_are_a_prefix_stable_sample() -> None:
         ),
         (lambda d: d["events"].append({"month": "2020-05", "type": "coup", "source": "x"}), "type"),
         (lambda d: d.update(horizon=0), "horizon"),
+        (
+            lambda d: d.update(
+                outside_view={
+                    "us_sender": True,
+                    "multiple_senders": False,
+                    "institution": False,
+                    "threat_first": True,
+                    "issues": ["regime change"],
+                    "source": "x",
+                }
+            ),
+            "outside_view.issues[0]: unknown issue",
+        ),  # fmt: skip
     ],
 )
 def test_bad_scenarios_are_refused_with_the_path(edit: Any, message: str) -> None:

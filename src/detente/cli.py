@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -355,6 +356,45 @@ def _record(
     return run_id
 
 
+TiesOpt = Annotated[
+    Path | None,
+    typer.Option("--ties", help="TIES data (CSV) for the outside view; default: $DETENTE_TIES."),
+]
+
+
+def _ties_path(ties_file: Path | None) -> Path | None:
+    if ties_file is not None:
+        return ties_file
+    env = os.environ.get("DETENTE_TIES")
+    return Path(env) if env else None
+
+
+def _outside_view(scn: Scenario, ties_file: Path | None, k: int = 30) -> dict[str, Any] | None:
+    """The outside view as a dict, or None with the reason in 'missing'."""
+    from detente.history import ties
+
+    if scn.outside_view is None:
+        return {"missing": f"{scn.id} has no outside_view block"}
+    if ties_file is None:
+        return {"missing": "give --ties FILE (or set DETENTE_TIES) for the outside view"}
+    df = ties.read_ties(ties_file)
+    view = ties.outside_view(df, ties.profile(scn.outside_view), k)
+    return {"ties": str(ties_file), **view.to_dict()}
+
+
+def _print_outside(view: dict[str, Any]) -> None:
+    if "missing" in view:
+        out.print(f"Outside view: {escape(view['missing'])}.")
+        return
+    share = f"{view['share']:.2f}, 90% interval {view['lo']:.2f}-{view['hi']:.2f}"
+    out.print(
+        f"Outside view (TIES): of the {view['n']} most similar coded episodes, "
+        f"{view['successes']} ({share}) ended in target acquiescence or a negotiated settlement; "
+        f"a logistic model on TIES ({view['n_train']} episodes) gives {view['model_p']:.2f} "
+        f"(base rate {view['base_rate']:.2f})."
+    )
+
+
 def _load_run_inputs(path: Path, lens: str | None) -> tuple[Scenario, Lens | None]:
     try:
         return load_scenario(path), (load_lens(lens) if lens else None)
@@ -377,6 +417,7 @@ def run(
     scheduler: SchedulerOpt = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    ties_file: TiesOpt = None,
 ) -> None:
     """Forecast whether and when the target's leadership opens direct talks with the sender."""
     scn, lens_model = _load_run_inputs(scenario, lens)
@@ -397,6 +438,12 @@ def run(
     except KeyboardInterrupt:
         _interrupted("no forecast (a run is all draws or nothing)")
     doc = forecast.to_dict()
+    try:
+        outside = _outside_view(scn, _ties_path(ties_file))
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+    doc["outside_view"] = outside
     _record(
         store,
         no_store,
@@ -416,6 +463,8 @@ def run(
         _print_json(doc)
         return
     _print_run(forecast)
+    if outside is not None:
+        _print_outside(outside)
     if plot is not None:
         out.print(f"monthly paths drawn to {plot}")
 
@@ -983,6 +1032,149 @@ def runs_diff(
     for key, entry in d["summary"].items():
         change = f" ({entry['change']:+.3f})" if "change" in entry else ""
         out.print(f"  {key}: {entry['a']} -> {entry['b']}{change}", highlight=False)
+
+
+@app.command("outside-view")
+def outside_view_cmd(
+    scenario: Annotated[
+        Path, typer.Argument(help="A coercion scenario with an outside_view block.")
+    ],
+    ties_file: TiesOpt = None,
+    k: Annotated[int, typer.Option(min=5, max=500, help="Size of the reference class.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Base rates: how the TIES episodes most like this one ended, and a model fitted on TIES."""
+    scn, _ = _load_run_inputs(scenario, None)
+    try:
+        view = _outside_view(scn, _ties_path(ties_file), k)
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+    assert view is not None
+    if "missing" in view:
+        _fail(view["missing"])
+    if as_json:
+        _print_json(view)
+        return
+    _print_outside(view)
+    out.print(f"Reference class: TIES caseid {', '.join(view['caseids'][:12])}"
+              + (" ..." if len(view["caseids"]) > 12 else ""))  # fmt: skip
+
+
+@backtest_app.command("cases")
+def backtest_cases_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of scenarios with outcomes.")] = Path(
+        "examples"
+    ),
+    horizon: Annotated[int, typer.Option(min=1, max=240, help="Months.")] = 24,
+    draws: Annotated[int, typer.Option(min=10, max=100_000, help="Draws per case.")] = 1000,
+    seed: SeedOpt = DEFAULT_SEED,
+    ties_file: TiesOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Run the coercion model on every case with an outcome; Brier score against baselines."""
+    from detente.history import cases, ties
+
+    try:
+        library = cases.load_library(folder)
+        tpath = _ties_path(ties_file)
+        outside = None
+        if tpath is not None:
+            df = ties.read_ties(tpath)
+            outside = {
+                scn.id: ties.outside_view(df, ties.profile(scn.outside_view)).model_p
+                for _, scn in library
+                if scn.outside_view is not None
+            }
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+    with _progress("cases", 1):
+        results = cases.run_library(library, horizon, draws, seed, outside)
+    doc = cases.score_library(results)
+    doc["horizon"] = horizon
+    _record(
+        store,
+        no_store,
+        "backtest cases",
+        {"folder": str(folder), "horizon": horizon, "draws": draws, "seed": seed},
+        {k: doc[k] for k in ("n_cases", "brier", "base_rate_brier")},
+        doc,
+    )
+    if as_json:
+        _print_json(doc)
+        return
+    table = Table(title=f"Case library: direct talks within {horizon} months", title_justify="left")
+    for col in ("case", "model p", "TIES p", "outcome", "first direct talks"):
+        table.add_column(col, justify="left" if col == "case" else "right")
+    for r in results:
+        tp = "" if r.outside_p is None else f"{r.outside_p:.2f}"
+        table.add_row(r.id, f"{r.p:.2f}", tp, str(r.outcome), r.talks_month or "-")
+    out.print(table)
+    out.print(
+        f"Brier: model {doc['brier']:.3f}, leave-one-out base rate {doc['base_rate_brier']:.3f}"
+        f"; log loss: model {doc['log_loss']:.3f}, base rate {doc['base_rate_log_loss']:.3f}"
+    )
+    if "outside_view" in doc:
+        ov: dict[str, Any] = doc["outside_view"]  # type: ignore[assignment]
+        out.print(
+            f"TIES outside view on {ov['n_cases']} cases: Brier {ov['brier']:.3f} "
+            f"(model on the same cases {ov['model_brier_same_cases']:.3f}); {ov['note']}"
+        )
+
+
+@backtest_app.command("ties")
+def backtest_ties_cmd(
+    train: Annotated[
+        Path, typer.Option(help="TIES episodes to fit on (CSV, the published columns).")
+    ],
+    test: Annotated[Path | None, typer.Option(help="TIES episodes to score on.")] = None,
+    cv: Annotated[
+        int | None, typer.Option(min=2, max=50, help="Instead of --test: k-fold cross-validation.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """The outside-view model (logistic regression on TIES features) scored on other episodes."""
+    from detente.history import ties
+
+    if (test is None) == (cv is None):
+        _fail("give --test FILE, or --cv K to cross-validate on the --train file")
+    try:
+        train_df = ties.read_ties(train)
+        test_df = ties.read_ties(test) if test is not None else None
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+    if test_df is not None:
+        result: dict[str, Any] = dict(ties.backtest(train_df, test_df))
+    else:
+        assert cv is not None
+        result = dict(ties.cross_validate(train_df, cv))
+    result["outcome"] = "1 = finaloutcome 1, 2, 5, 6, 7, 10; 0 = 3, 4, 8, 9; others left out"
+    _record(
+        store,
+        no_store,
+        "backtest ties",
+        {"train": str(train), "test": None if test is None else str(test), "cv": cv},
+        {k: v for k, v in result.items() if k in ("brier", "base_rate_brier", "log_loss", "auc")},
+        result,
+    )
+    if as_json:
+        _print_json(result)
+        return
+    how = f"fit on {train}, scored on {test}" if test else f"{cv}-fold cross-validation on {train}"
+    table = Table(title=f"TIES outside-view model: {escape(how)}", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "outcome":
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    out.print(table)
+    out.print(escape(result["outcome"]))
 
 
 def main() -> None:

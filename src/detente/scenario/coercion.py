@@ -143,6 +143,41 @@ class Event(_Strict):
     _check = field_validator("month")(_month_field)
 
 
+#: The manual's names of the issue codes (TIES 4.0 Users' Manual, variable 12), for scenarios.
+TIES_ISSUES = {
+    "contain_political_influence": 1,
+    "contain_military_behavior": 2,
+    "destabilize_regime": 3,
+    "release_citizens_property_or_material": 4,
+    "solve_territorial_dispute": 5,
+    "deny_strategic_materials": 6,
+    "retaliate_for_alliance_choice": 7,
+    "improve_human_rights": 8,
+    "end_weapons_or_materials_proliferation": 9,
+    "end_support_of_non_state_actors": 10,
+    "deter_drug_trafficking": 11,
+    "improve_environmental_policies": 12,
+    "trade_practices": 13,
+    "implement_economic_reform": 14,
+    "other": 15,
+}
+
+
+class OutsideViewProfile(_Strict):
+    """The episode in TIES terms, for the outside view (docs/validation.md); facts at the start."""
+
+    us_sender: bool
+    multiple_senders: bool
+    institution: bool
+    threat_first: bool
+    imposed: bool = True
+    commitment: Literal["weak", "moderate", "strong"] | None = None
+    carrots: bool | None = None
+    anticipated_costs: Literal["minor", "major", "severe"] | None = None
+    issues: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=1)
+
+
 class Outcome(_Strict):
     """What happened (history), for backtests: never read by the model."""
 
@@ -170,6 +205,7 @@ class Scenario(_Strict):
     sender_image: SenderImage
     factions: list[Faction] = Field(min_length=2)
     events: list[Event] = Field(default_factory=list)
+    outside_view: OutsideViewProfile | None = None
     outcome: Outcome | None = None
     notes: str | None = None
 
@@ -269,6 +305,14 @@ def check_references(scn: Scenario, file: str) -> None:
             raise InputError(
                 file, f"events[{k}].changes", "an election needs 'changes' (who gains, who loses)"
             )
+    if scn.outside_view is not None:
+        for k, issue in enumerate(scn.outside_view.issues):
+            if issue not in TIES_ISSUES:
+                raise InputError(
+                    file,
+                    f"outside_view.issues[{k}]",
+                    f"unknown issue {issue!r}; one of {', '.join(TIES_ISSUES)}",
+                )
     if scn.outcome is not None and scn.outcome.month is not None:
         try:
             parse_month(scn.outcome.month)

@@ -1,0 +1,56 @@
+"""The case-library backtest: outcomes from the record, scores against a leave-one-out base rate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from detente.history import cases
+
+from .conftest import DATA, ROOT
+from .test_cli import detente
+
+NEUTRAL = yaml.safe_load((DATA / "neutral.yaml").read_text())
+
+
+def write_case(folder: Path, cid: str, talks: bool, month: str | None, kind: str) -> None:
+    data = dict(NEUTRAL, id=cid)
+    data["outcome"] = {"talks": talks, "month": month, "kind": kind, "source": "test"}
+    (folder / f"{cid}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_outcome_within_the_horizon_and_direct_only(tmp_path: Path) -> None:
+    write_case(tmp_path, "a", True, "2020-06", "direct")  # month 5
+    write_case(tmp_path, "b", True, "2023-01", "direct")  # month 36: too late for 24
+    write_case(tmp_path, "c", True, "2020-03", "mediated")  # not direct
+    write_case(tmp_path, "d", False, None, "none")
+    (tmp_path / "actors.yaml").write_text("actors: {A: {capability: 1}}\nissues: []\n")
+    lib = cases.load_library(tmp_path)
+    assert [s.id for _, s in lib] == ["a", "b", "c", "d"]  # the actor table is skipped
+    assert [cases.case_outcome(s, 24) for _, s in lib] == [1, 0, 0, 0]
+    assert [cases.case_outcome(s, 48) for _, s in lib] == [1, 1, 0, 0]
+
+
+def test_scores_by_hand() -> None:
+    y = np.array([1.0, 0.0, 0.0, 1.0])
+    assert cases.leave_one_out_base_rate(y).tolist() == [1 / 3, 2 / 3, 2 / 3, 1 / 3]
+    p = np.array([0.9, 0.2, 0.4, 0.6])
+    assert cases.brier(p, y) == pytest.approx((0.01 + 0.04 + 0.16 + 0.16) / 4)
+    rows = cases.calibration(p, y, bins=2)
+    assert rows[0]["n"] == 2 and rows[0]["observed"] == 0.0
+    assert rows[1]["n"] == 2 and rows[1]["observed"] == 1.0
+
+
+def test_backtest_cases_cli_json(tmp_path: Path) -> None:
+    r = detente("backtest", "cases", ROOT / "examples", "--draws", "200", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["n_cases"] == 3 and doc["horizon"] == 24
+    got = {c["id"]: c["outcome"] for c in doc["cases"]}
+    assert got == {"dprk-2017": 1, "iran-2012": 1, "iran-2018": 0}
+    assert {"brier", "base_rate_brier", "log_loss", "calibration"} <= set(doc)
+    assert detente("backtest", "cases", tmp_path).returncode == 2  # no case there
