@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean validation
 
 setup: $(STAMP)
 
@@ -32,3 +32,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+TIES ?= ../shared/data/ties/ties-4.1-dev.csv
+validation: setup
+	$(BIN)/python scripts/make_validation.py --ties $(TIES)

@@ -7,7 +7,7 @@ import sys
 
 from .conftest import ROOT
 
-PATHS = ["src", "tests", "benchmarks"]
+PATHS = ["src", "tests", "benchmarks", "scripts"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

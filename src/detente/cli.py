@@ -1071,6 +1071,8 @@ def backtest_cases_cmd(
     seed: SeedOpt = DEFAULT_SEED,
     ties_file: TiesOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Calibration plot to this PNG.")] = None,
+    force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -1095,6 +1097,11 @@ def backtest_cases_cmd(
         results = cases.run_library(library, horizon, draws, seed, outside)
     doc = cases.score_library(results)
     doc["horizon"] = horizon
+    if plot is not None:
+        _check_new_file(plot, force)
+        from detente.plots import plot_calibration
+
+        plot_calibration(doc, plot)
     _record(
         store,
         no_store,
@@ -1107,11 +1114,12 @@ def backtest_cases_cmd(
         _print_json(doc)
         return
     table = Table(title=f"Case library: direct talks within {horizon} months", title_justify="left")
-    for col in ("case", "model p", "TIES p", "outcome", "first direct talks"):
+    for col in ("case", "model p", "TIES p", "outcome", "talks in the record"):
         table.add_column(col, justify="left" if col == "case" else "right")
     for r in results:
         tp = "" if r.outside_p is None else f"{r.outside_p:.2f}"
-        table.add_row(r.id, f"{r.p:.2f}", tp, str(r.outcome), r.talks_month or "-")
+        record = f"{r.kind}, {r.talks_month}" if r.talks_month else r.kind
+        table.add_row(r.id, f"{r.p:.2f}", tp, str(r.outcome), record)
     out.print(table)
     out.print(
         f"Brier: model {doc['brier']:.3f}, leave-one-out base rate {doc['base_rate_brier']:.3f}"

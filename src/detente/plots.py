@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import matplotlib
 
@@ -122,5 +122,41 @@ def plot_sweep(table: pd.DataFrame, axes: list[str], path: Path) -> None:
         if len(axes) > 2:
             ax.set_title(f"mean over {', '.join(axes[2:])}", fontsize=9)
     ax.grid(alpha=0.2)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_calibration(doc: dict[str, Any], path: Path) -> None:
+    """Reliability diagram: each case's forecast against its outcome, and binned frequencies."""
+    cases = doc["cases"]
+    fig, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls=":", label="perfect calibration")
+    jitter = np.linspace(-0.03, 0.03, len(cases))
+    ax.scatter(
+        [c["p"] for c in cases],
+        [c["outcome"] + j for c, j in zip(cases, jitter, strict=True)],
+        s=25,
+        alpha=0.7,
+        label="cases (outcome 0 or 1)",
+    )
+    for c, j in zip(cases, jitter, strict=True):
+        ax.annotate(c["id"], (c["p"], c["outcome"] + j), fontsize=6, xytext=(3, 2),
+                    textcoords="offset points")  # fmt: skip
+    bins = [r for r in doc["calibration"] if r["n"]]
+    ax.plot(
+        [r["mean_forecast"] for r in bins],
+        [r["observed"] for r in bins],
+        "o-",
+        lw=2,
+        label="binned: observed frequency",
+    )
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_xlabel(f"model's probability of direct talks within {doc.get('horizon', 24)} months")
+    ax.set_ylabel("observed")
+    ax.set_title(f"Case library: Brier {doc['brier']:.3f} (base rate {doc['base_rate_brier']:.3f})",
+                 fontsize=10)  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
     fig.savefig(path, dpi=110)
     plt.close(fig)
