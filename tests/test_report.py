@@ -33,3 +33,17 @@ def test_report_matches_run_and_is_self_contained(tmp_path: Path) -> None:
     assert "leader.legacy_weight" in page and "he wants to leave a lasting legacy" in page
     again = detente("report", IRAN_2018, "-o", out)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_report_shows_the_outside_view_when_given_ties(tmp_path: Path) -> None:
+    from .test_ties import SHARED
+
+    out = tmp_path / "r.html"
+    if SHARED.exists():
+        r = detente("report", IRAN_2018, "-o", out, "--draws", "100", "--samples", "0",
+                    "--ties", SHARED)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        assert "Base rates from TIES" in out.read_text()
+    plain = tmp_path / "plain.html"
+    r = detente("report", IRAN_2018, "-o", plain, "--draws", "100", "--samples", "0")
+    assert r.returncode == 0 and "Outside view: give --ties FILE" in plain.read_text()

@@ -878,6 +878,7 @@ def report(
     force: Annotated[bool, typer.Option(help="Allow overwriting the output file.")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    ties_file: TiesOpt = None,
 ) -> None:
     """One self-contained HTML report: forecast, trajectories, factions, drivers, assumptions."""
     from detente.report import build_report
@@ -899,7 +900,14 @@ def report(
             tick(1)
     except KeyboardInterrupt:
         _interrupted("no report written")
-    page = build_report(forecast, sens, dict(lens_model.coefficients) if lens_model else None)
+    try:
+        outside = _outside_view(scn, _ties_path(ties_file))
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+    page = build_report(
+        forecast, sens, dict(lens_model.coefficients) if lens_model else None, outside
+    )
     output.write_text(page, encoding="utf-8")
     doc = forecast.to_dict()
     _record(

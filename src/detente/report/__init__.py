@@ -125,10 +125,26 @@ def _assumptions(scn: Scenario, lens_name: str | None, lens_params: dict[str, An
     )
 
 
+def _outside(view: dict[str, Any] | None) -> str:
+    if view is None or "missing" in view:
+        why = "not computed" if view is None else _e(view["missing"])
+        return f"<p class='note'>Outside view: {why}.</p>"
+    return (
+        "<p>Base rates from TIES (Morgan, Bapat &amp; Kobayashi 2014): of the "
+        f"{view['n']} coded episodes most like this one, {view['successes']} "
+        f"(<b>{view['share']:.2f}</b>, 90% interval {view['lo']:.2f} - {view['hi']:.2f}) ended in "
+        "target acquiescence or a negotiated settlement; a logistic model fitted on TIES "
+        f"({view['n_train']} episodes) gives <b>{view['model_p']:.2f}</b> (base rate "
+        f"{view['base_rate']:.2f}). TIES codes how episodes ended, not whether the target talked: "
+        "read it as the outside view of success, beside the model's inside view of talks.</p>"
+    )
+
+
 def build_report(
     forecast: Forecast,
     sensitivity: ScenarioSensitivity | None = None,
     lens_params: dict[str, Any] | None = None,
+    outside: dict[str, Any] | None = None,
 ) -> str:
     """The whole report as one HTML document with everything inline."""
     from detente.plots import plot_forecast
@@ -166,8 +182,7 @@ from the 5th to the 95th percentile over draws.</p>
 <h2>What drives the forecast</h2>
 {_drivers(sensitivity)}
 <h2>The outside view</h2>
-<p class="note">Base rates from comparable historical episodes (TIES) are not part of this version
-of detente; this section will show them beside the model's forecast when they are.</p>
+{_outside(outside)}
 <h2>Every assumption</h2>
 {_assumptions(scn, f.lens, lens_params or {})}
 <p class="small">Made with detente {__version__}. The scenario's numbers, the seed and the version
