@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from detente.engines.base import ActorArrays
 from detente.errors import InputError
-from detente.scenario.yamlio import load_yaml_text, read_text, validation_error
+from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping
 
 REQUIRED_COLUMNS = ("actor", "capability", "position", "salience")
 OPTIONAL_COLUMNS = ("risk", "veto", "source")
@@ -227,14 +227,7 @@ def read_actor_yaml(path: Path) -> ActorFile:
     """Read the YAML form: ``actors`` (capability, veto, risk, source) and ``issues``."""
     file = str(path)
     data = load_yaml_text(read_text(path), file)
-    if data is None:
-        raise InputError(file, None, "empty file; expected 'actors' and 'issues'")
-    if not isinstance(data, dict):
-        raise InputError(file, "(top level)", "expected a mapping with 'actors' and 'issues'")
-    try:
-        parsed = _YamlFile.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(file, exc) from None
+    parsed = validate_mapping(data, _YamlFile, file, "'actors' and 'issues'")
     issues = []
     ids: set[str] = set()
     for k, issue in enumerate(parsed.issues):

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detente.errors import InputError
 from detente.scenario.params import Param
-from detente.scenario.yamlio import load_yaml_text, read_text, validation_error
+from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping
 
 
 @dataclass(frozen=True)
@@ -322,14 +322,7 @@ def check_references(scn: Scenario, file: str) -> None:
 
 def parse_scenario(data: Any, file: str) -> Scenario:
     """Validate already-parsed YAML data as a scenario."""
-    if data is None:
-        raise InputError(file, None, "empty file; expected a coercion scenario")
-    if not isinstance(data, dict):
-        raise InputError(file, "(top level)", "expected a mapping (a coercion scenario)")
-    try:
-        scn = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(file, exc) from None
+    scn = validate_mapping(data, Scenario, file, "a coercion scenario")
     check_ranges(scn, file)
     check_references(scn, file)
     return scn

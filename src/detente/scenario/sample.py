@@ -14,7 +14,7 @@ from detente.engines.base import FloatArray
 from detente.errors import InputError
 from detente.scenario.coercion import Range, Scenario, iter_params, parse_month
 from detente.scenario.params import Param, path_rng
-from detente.scenario.yamlio import load_yaml_text, read_text, validation_error
+from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping, validation_error
 
 #: Allowed range of each global coefficient (a lens must stay inside it).
 _UNIT = ("instability_threshold", "rally_", "betrayal_trust_cut", "salience_gain", "shift")
@@ -93,12 +93,7 @@ def load_lens(name_or_path: str) -> Lens:
             )
         text, file = read_text(path), str(path)
     data = load_yaml_text(text, file)
-    if not isinstance(data, dict):
-        raise InputError(file, "(top level)", "expected a lens: name, title, thesis, coefficients")
-    try:
-        lens = Lens.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(file, exc) from None
+    lens = validate_mapping(data, Lens, file, "a lens (name, title, thesis, coefficients)")
     _check_coefficients(lens.coefficients, file, "coefficients.")
     return lens
 

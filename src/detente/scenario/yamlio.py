@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from detente.errors import InputError
 
@@ -89,3 +89,21 @@ def validation_error(file: str, exc: ValidationError) -> InputError:
 
 def _short(value: object) -> bool:
     return isinstance(value, str | int | float | bool) and len(repr(value)) <= 40
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_mapping(data: Any, model: type[M], file: str, what: str) -> M:
+    """Parsed YAML as ``model``; an empty file, a non-mapping or a bad field is an InputError.
+
+    ``what`` says what the file should hold (for the message), e.g. "a coercion scenario".
+    """
+    if data is None:
+        raise InputError(file, None, f"empty file; expected {what}")
+    if not isinstance(data, dict):
+        raise InputError(file, "(top level)", f"expected a mapping: {what}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(file, exc) from None
