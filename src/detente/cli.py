@@ -229,7 +229,8 @@ def backtest_deu_cmd(
         data = read_deu(file, capability=capability.value)
     except InputError as exc:
         _fail(str(exc))
-    result = backtest_deu(data, variant=variant.value)
+    with _progress("engines", len(ENGINE_NAMES)) as tick:
+        result = backtest_deu(data, progress=tick, variant=variant.value)
     result["capability"] = capability.value
     result["eum_variant"] = variant.value
     models: dict[str, Any] = result["models"]  # type: ignore[assignment]
@@ -1101,8 +1102,8 @@ def backtest_cases_cmd(
     except InputError as exc:
         _fail(str(exc))
         raise
-    with _progress("cases", 1):
-        results = cases.run_library(library, horizon, draws, seed, outside)
+    with _progress("cases", len(library)) as tick:
+        results = cases.run_library(library, horizon, draws, seed, outside, tick)
     doc = cases.score_library(results)
     doc["horizon"] = horizon
     if plot is not None:

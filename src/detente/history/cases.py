@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def run_library(
     draws: int = 1000,
     seed: int = DEFAULT_SEED,
     outside: dict[str, float] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[CaseResult]:
     """The model's probability of talks within ``horizon`` for each case, beside the outcome."""
     results = []
@@ -73,6 +75,8 @@ def run_library(
                 outside_p=None if outside is None else outside.get(scn.id),
             )
         )
+        if progress:
+            progress(1)
     return results
 
 

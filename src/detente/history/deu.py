@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -168,7 +169,10 @@ def forecast_issues(data: DeuData, engine: Engine) -> FloatArray:
 
 
 def backtest_deu(
-    data: DeuData, models: tuple[str, ...] = ENGINE_NAMES, **eum_settings: object
+    data: DeuData,
+    models: tuple[str, ...] = ENGINE_NAMES,
+    progress: Callable[[int], None] | None = None,
+    **eum_settings: object,
 ) -> dict[str, object]:
     """Score every engine and two naive forecasts against the outcomes.
 
@@ -180,6 +184,8 @@ def backtest_deu(
     for name in models:
         engine = make_engine(name, **eum_settings) if name == "eum" else make_engine(name)
         scores[name] = Score.of(forecast_issues(data, engine), outcome).to_dict()
+        if progress:
+            progress(1)
     baselines = {
         "reference_point": Score.of(np.array([i.reference_point for i in data.issues]), outcome),
         "commission": Score.of(np.array([i.commission for i in data.issues]), outcome),
