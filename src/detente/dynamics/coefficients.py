@@ -50,11 +50,6 @@ class Coefficients:
     def take(self, draws: slice) -> Coefficients:
         return Coefficients(**{n: getattr(self, n)[draws] for n in self.names()})
 
-    def replace(self, **values: FloatArray) -> Coefficients:
-        data = {n: getattr(self, n) for n in self.names()}
-        data.update(values)
-        return Coefficients(**data)
-
     @classmethod
     def constant(cls, draws: int, **values: float) -> Coefficients:
         """All coefficients fixed (for tests): every one must be given."""

@@ -66,10 +66,6 @@ class Param(BaseModel):
             raise ValueError("beta: [a, b] needs a > 0 and b > 0")
         return self
 
-    @classmethod
-    def point(cls, value: float, source: str) -> Param:
-        return cls(value=value, source=source)
-
     @property
     def kind(self) -> str:
         return next(k for k in _KINDS if getattr(self, k) is not None)

@@ -12,7 +12,7 @@ from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.engines.base import FloatArray
 from detente.errors import InputError
-from detente.scenario.coercion import Range, Scenario, iter_params, parse_month
+from detente.scenario.coercion import Range, Scenario, format_month, iter_params, parse_month
 from detente.scenario.params import Param, path_rng
 from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping, validation_error
 
@@ -239,4 +239,4 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int) -> CaseInpu
 
 def month_labels(scn: Scenario, months: int) -> list[str]:
     start = parse_month(scn.start)
-    return [f"{(start + t) // 12:04d}-{(start + t) % 12 + 1:02d}" for t in range(months)]
+    return [format_month(start + t) for t in range(months)]
