@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -24,11 +25,19 @@ def test_bisection_on_a_known_function() -> None:
 
 
 def test_tipping_point_computed_by_hand() -> None:
-    """tests/data/tip.yaml, one month, no pain, doves and hawks both at 50, so in month 0:
+    """tests/data/tip.yaml: no pain, doves and hawks both at 50, a sender fully open (openness 1,
+    cost 0), no mediator, no standing channel. In month 0 (docs/model.md):
 
-    U = w_I I + w_L L - w_H H + w_E (S - 50)/50 - w_C A sigma
-      = 4 * 0.5 + 3 L - 2 * 0.5 + 0 - 2 * 0.5 * 0.5 = 0.5 + 3 L   (I = 1/2 at D = theta)
-    P(talks in month 0) = 0.1 / (1 + exp(-U)), which is 0.05 exactly where U = 0: L = -1/6.
+    U_0 = w_I I - w_H H + 2 w_E kappa (S - 50)/50 - w_C A sigma + w_own (s_L/100)(x_L - 50)/50
+        = 4 * 0.5 - 2 * 0.5 + 0 - 2 * 0.5 * 0.5 + 1.5 * 0.8 * (30 - 50)/50 = 0.02
+    U_public = U_0 + w_L L (no pressure, no rally) = 0.02 + 3 L
+    o_public = alpha_s b_0 = 0.1 (no offer yet; offers to come are drawn only after the as-of
+    month); secret and mediated channels have no opportunity. So P(talks in month 0) =
+    0.1 / (1 + exp(-U)), 0.05 exactly where U = 0: L = -1/150.
+
+    In month 1 (the one-month forecast from the end of the start month), an offer comes with
+    chance offer_rate alpha_s = 0.1, so o_public = 1 - 0.9 * 0.9 = 0.19 and the forecast is
+    0.19 / (1 + exp(-U)): it reaches 0.05 where U = logit(0.05 / 0.19).
     """
     scn = load_scenario(DATA / "tip.yaml")
 
@@ -36,15 +45,19 @@ def test_tipping_point_computed_by_hand() -> None:
         f = run_scenario(scn, draws=4, seed=1, fixed={"leader.legitimacy_of_talks": value})
         return float(f.paths.p_talks[:, 0].mean())
 
-    assert p_of(-1 / 6) == pytest.approx(0.05)
+    assert p_of(-1 / 150) == pytest.approx(0.05)
     res = find_tipping_point(p_of, -1.0, 1.0, 0.05, xtol=1e-6)
-    assert res.found and res.value == pytest.approx(-1 / 6, abs=1e-5)
+    assert res.found and res.value == pytest.approx(-1 / 150, abs=1e-5)
+    q = 0.05 / 0.19
+    month1 = (math.log(q / (1 - q)) - 0.02) / 3
+    f = run_scenario(scn, draws=4, seed=1, fixed={"leader.legitimacy_of_talks": month1})
+    assert f.p_within(1) == pytest.approx(0.05)
     r = detente("tip", DATA / "tip.yaml", "--param", "leader.legitimacy_of_talks", "--target",
                 "0.05", "--draws", "4", "--json")  # fmt: skip
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["found"] and doc["param"] == "leader.legitimacy_of_talks"
-    assert doc["value"] == pytest.approx(-1 / 6, abs=1e-3)
+    assert doc["value"] == pytest.approx(month1, abs=1e-3)
     assert doc["p_at_value"] == pytest.approx(0.05, abs=1e-3)
 
 

@@ -149,9 +149,15 @@ def test_run_json_contract(tmp_path: Path) -> None:
     assert set(doc["horizons"]) == {"6", "12", "24", "36"}
     for h in doc["horizons"].values():
         assert 0 <= h["lo"] <= h["p"] <= h["hi"] <= 1
-    assert len(doc["months"]) == 36 and doc["months"][0] == "2018-05"
-    assert len(doc["trajectories"]["p_talks"]) == 36
-    assert doc["trajectories"]["p_talks"][23] == pytest.approx(doc["horizons"]["24"]["p"])
+    # the start (the as-of month by default) and the 36 months after it
+    assert doc["as_of"] == "2018-05"
+    assert len(doc["months"]) == 37 and doc["months"][0] == "2018-05"
+    assert len(doc["trajectories"]["p_talks"]) == 37
+    assert doc["trajectories"]["p_talks"][24] == pytest.approx(doc["horizons"]["24"]["p"])
+    for h in doc["horizons"].values():
+        ch = h["by_channel"]
+        assert ch["public"] + ch["secret"] == pytest.approx(h["p"])
+        assert sum(ch.values()) <= 1 + 1e-12
     assert "Khamenei" in doc["factions"]
     assert png.read_bytes()[:4] == b"\x89PNG"
     again = detente("run", IRAN_2018, "--draws", "300", "--seed", "5", "--json")

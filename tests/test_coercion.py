@@ -66,27 +66,29 @@ def test_each_mechanism_moves_the_outcome_the_documented_way(
 
 
 def test_events_move_the_outcome() -> None:
+    """Events known at the start (announced by then) move the forecast the documented way."""
     events = NEUTRAL["events"]
     more_threats = changed(
-        ["events"], events + [{"month": "2020-03", "type": "threat", "source": "t"}]
+        ["events"], events + [{"month": "2020-03", "type": "threat", "source": "t", "announced": "2020-01"}]
     )
     assert p24(more_threats) < BASE  # M5 rally
     broken = changed(
-        ["events"], events + [{"month": "2020-02", "type": "deal_broken", "source": "t"}]
+        ["events"], events + [{"month": "2020-02", "type": "deal_broken", "source": "t", "announced": "2020-01"}]
     )
     assert p24(broken) < BASE  # M6 trust, M5, M9
     offer = changed(
-        ["events"], events + [{"month": "2020-09", "type": "talks_offer", "source": "t"}]
+        ["events"], events + [{"month": "2020-09", "type": "talks_offer", "source": "t", "announced": "2020-01"}]
     )
     assert p24(offer) > BASE  # an open channel
     failed = changed(
-        ["events"], events + [{"month": "2020-03", "type": "talks_failed", "source": "t"}]
+        ["events"], events + [{"month": "2020-03", "type": "talks_failed", "source": "t", "announced": "2020-01"}]
     )
     assert p24(failed) < BASE  # M5
     vote = {
         "month": "2020-03",
         "type": "election",
         "source": "t",
+        "announced": "2020-01",
         "changes": {"Doves": {"capability": point(60)}},
     }
     assert p24(changed(["events"], events + [vote])) > BASE  # M9 via an election
@@ -222,5 +224,6 @@ def test_the_stance_engine_is_configurable(engine: str) -> None:
     data = changed(["engine"], engine)
     f = run_scenario(parse_scenario(data, "t"), draws=20, seed=1, horizon=6)
     stance = f.paths.series["stance"]
-    assert stance.shape == (20, 6) and np.all((stance >= 0) & (stance <= 100))
+    # the start month, then 6 months from the end of it
+    assert stance.shape == (20, 7) and np.all((stance >= 0) & (stance <= 100))
     assert f.to_dict()["engine"] == engine

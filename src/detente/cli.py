@@ -264,6 +264,14 @@ DrawsOpt = Annotated[
     int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws of the uncertain parameters.")
 ]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="YYYY-MM: forecast from the end of this month with only what was announced by "
+        "then, given no talks by then (default: the scenario's start).",
+    ),
+]
 HorizonOpt = Annotated[
     int | None, typer.Option(min=1, max=240, help="Months to simulate (default: the file's).")
 ]
@@ -419,6 +427,7 @@ def run(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     ties_file: TiesOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Forecast whether and when the target's leadership opens direct talks with the sender."""
     scn, lens_model = _load_run_inputs(scenario, lens)
@@ -435,9 +444,13 @@ def run(
                 lens=lens_model,
                 backend=runner,
                 progress=tick,
+                as_of=as_of,
             )
     except KeyboardInterrupt:
         _interrupted("no forecast (a run is all draws or nothing)")
+    except InputError as exc:
+        _fail(str(exc))
+        raise
     doc = forecast.to_dict()
     try:
         outside = _outside_view(scn, _ties_path(ties_file))
@@ -449,7 +462,13 @@ def run(
         store,
         no_store,
         "run",
-        {"draws": draws, "seed": seed, "horizon": forecast.horizon, "lens": lens},
+        {
+            "draws": draws,
+            "seed": seed,
+            "horizon": forecast.horizon,
+            "lens": lens,
+            "as_of": forecast.as_of,
+        },
         {"horizons": doc["horizons"], "even_odds_month": doc["even_odds_month"]},
         doc,
         scenario,
@@ -475,11 +494,23 @@ def _print_run(f: Forecast) -> None:
     lens = f" - lens: {f.lens}" if f.lens else ""
     out.print(f"[bold]{escape(s.title)}[/]{escape(lens)}")
     out.print(f"{escape(s.question)}  ({f.draws:,} draws, seed {f.seed}, engine {s.engine})")
+    out.print(
+        f"As of the end of {f.as_of}: only events announced by then, given no talks by then;"
+        " months count from it."
+    )
     table = Table(title="Probability of direct talks", title_justify="left")
-    for col in ("within", "p", "90% interval"):
+    for col in ("within", "p", "90% interval", "public", "secret", "mediated first"):
         table.add_column(col, justify="right")
     for h, v in f.by_horizon().items():
-        table.add_row(f"{h} months", f"{v['p']:.2f}", f"{v['lo']:.2f} - {v['hi']:.2f}")
+        ch = v["by_channel"]
+        table.add_row(
+            f"{h} months",
+            f"{v['p']:.2f}",
+            f"{v['lo']:.2f} - {v['hi']:.2f}",
+            f"{ch['public']:.2f}",
+            f"{ch['secret']:.2f}",
+            f"{ch['mediated']:.2f}",
+        )
     out.print(table)
     even = f.month_of_even_odds()
     out.print(f"Even odds of talks reached by {even}." if even else "Talks never reach even odds.")
@@ -541,6 +572,7 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     backend: BackendOpt = BackendChoice.local,
     scheduler: SchedulerOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Two forecasts side by side: two scenarios, one scenario under two lenses, or one scenario
     as stated and with --set changes (a counterfactual)."""
@@ -577,11 +609,15 @@ def compare(
                         lens=lens_model,
                         fixed=fixed,
                         backend=runner,
+                        as_of=as_of,
                     )
                 )
                 tick(1)
     except KeyboardInterrupt:
         _interrupted("no comparison")
+    except InputError as exc:
+        _fail(str(exc))
+        raise
     a, b = (r.by_horizon() for r in runs)
     common = [h for h in a if h in b]
     diff = {h: b[h]["p"] - a[h]["p"] for h in common}
@@ -678,7 +714,7 @@ def tip(
                     backend=runner,
                 )
                 tick(1)
-                return float(f.paths.p_talks[:, months - 1].mean())
+                return f.p_within(months)
 
             res = find_tipping_point(p_of, lo, hi, target)
     except KeyboardInterrupt:
@@ -1084,8 +1120,18 @@ def backtest_cases_cmd(
     force: Annotated[bool, typer.Option(help="Allow --plot to overwrite a file.")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    origins: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=120,
+            help="Also forecast every N months after each case's start, until its talks or "
+            "horizon, each as of that month; scored by origin.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the coercion model on every case with an outcome; Brier score against baselines."""
+    """Run the coercion model on every case with an outcome, as of its start (no event announced
+    later is seen); Brier score against baselines."""
     from detente.history import cases, ties
 
     try:
@@ -1103,9 +1149,14 @@ def backtest_cases_cmd(
         _fail(str(exc))
         raise
     with _progress("cases", len(library)) as tick:
-        results = cases.run_library(library, horizon, draws, seed, outside, tick)
+        results = cases.run_library(library, horizon, draws, seed, outside, tick, origins)
     doc = cases.score_library(results)
     doc["horizon"] = horizon
+    doc["origins"] = origins
+    doc["excluded"] = {
+        c: "talks opened in the start month: nothing to forecast as of its end"
+        for c in cases.opened_at_start(library)
+    }
     if plot is not None:
         _check_new_file(plot, force)
         from detente.plots import plot_calibration
@@ -1115,17 +1166,28 @@ def backtest_cases_cmd(
         store,
         no_store,
         "backtest cases",
-        {"folder": str(folder), "horizon": horizon, "draws": draws, "seed": seed},
+        {
+            "folder": str(folder),
+            "horizon": horizon,
+            "draws": draws,
+            "seed": seed,
+            "origins": origins,
+        },
         {k: doc[k] for k in ("n_cases", "brier", "base_rate_brier")},
         doc,
     )
     if as_json:
         _print_json(doc)
         return
-    table = Table(title=f"Case library: direct talks within {horizon} months", title_justify="left")
+    table = Table(
+        title=f"Case library: direct talks within {horizon} months, as of each case's start",
+        title_justify="left",
+    )
     for col in ("case", "model p", "TIES p", "outcome", "talks in the record"):
         table.add_column(col, justify="left" if col == "case" else "right")
     for r in results:
+        if r.origin:
+            continue
         tp = "" if r.outside_p is None else f"{r.outside_p:.2f}"
         record = f"{r.kind}, {r.talks_month}" if r.talks_month else r.kind
         table.add_row(r.id, f"{r.p:.2f}", tp, str(r.outcome), record)
@@ -1134,6 +1196,22 @@ def backtest_cases_cmd(
         f"Brier: model {doc['brier']:.3f}, leave-one-out base rate {doc['base_rate_brier']:.3f}"
         f"; log loss: model {doc['log_loss']:.3f}, base rate {doc['base_rate_log_loss']:.3f}"
     )
+    by_h: dict[str, Any] = doc["by_horizon"]  # type: ignore[assignment]
+    out.print(
+        "By horizon (Brier, model / base rate): "
+        + "; ".join(
+            f"{h} months {v['brier']:.3f} / {v['base_rate_brier']:.3f}" for h, v in by_h.items()
+        )
+    )
+    if "by_origin" in doc:
+        by_o: dict[str, Any] = doc["by_origin"]  # type: ignore[assignment]
+        out.print(
+            "By origin (months after the start: n, Brier model / base rate): "
+            + "; ".join(
+                f"{o}: {v['n']}, {v['brier']:.3f} / {v['base_rate_brier']:.3f}"
+                for o, v in by_o.items()
+            )
+        )
     if "outside_view" in doc:
         ov: dict[str, Any] = doc["outside_view"]  # type: ignore[assignment]
         out.print(

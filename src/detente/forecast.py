@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from detente.backends import Backend, LocalBackend, Progress
-from detente.dynamics.simulate import SERIES, Trajectories, simulate
+from detente.dynamics.simulate import CHANNELS, SERIES, Trajectories, simulate
 from detente.engines import Engine, make_engine
 from detente.engines.base import FloatArray
-from detente.scenario.coercion import Scenario
+from detente.errors import InputError
+from detente.scenario.coercion import Scenario, format_month, iter_params, parse_month
 from detente.scenario.sample import (
     Lens,
     build_case,
@@ -30,9 +31,63 @@ EUM_MONTHLY_ROUNDS = 20
 DEFAULT_CHUNK_ROWS = 5000
 
 
+def conditional(paths: Trajectories, origin: int, h: int, series: str = "p_talks") -> FloatArray:
+    """Each draw's probability that ``series`` happens within ``h`` months after the end of month
+    ``origin``, given that no channel of talks had opened by then:
+
+        p_d = (F_d(origin + h) - F_d(origin)) / S_d(origin)
+
+    F the cumulative probability (``p_talks``, ``p_public``, ...), S the survival. A draw in which
+    talks had certainly opened has no conditional forecast (0 here, and weight 0 in summaries).
+    """
+    f = paths.series[series]
+    alive = paths.series["survival"][:, origin]
+    gain = f[:, origin + h] - f[:, origin]
+    return np.asarray(np.divide(gain, alive, out=np.zeros_like(gain), where=alive > 0))
+
+
+def survival_weights(paths: Trajectories, origin: int) -> FloatArray:
+    """w_d = S_d(origin) / sum S: conditioning on no talks by the as-of month reweights draws
+    (Bayes' rule over the parameter draws: draws in which talks were likely have gone quiet less
+    often)."""
+    alive = paths.series["survival"][:, origin]
+    total = alive.sum()
+    if not total > 0:
+        return np.asarray(np.full_like(alive, 1.0 / len(alive)))
+    return np.asarray(alive / total)
+
+
+def weighted_quantile(x: FloatArray, w: FloatArray, q: float) -> float:
+    """The q-quantile of ``x`` under weights ``w`` (linear in the cumulative weight; equal weights
+    give numpy's default percentile)."""
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    cum = np.cumsum(ws)
+    total = cum[-1]
+    if len(xs) == 1 or not total > 0:
+        return float(xs[0])
+    # positions of the points on [0, 1] as numpy's linear method places them for equal weights
+    pos = (cum - ws) / (total - ws[-1]) if total > ws[-1] else np.linspace(0, 1, len(xs))
+    return float(np.interp(q, pos, xs))
+
+
+def summarise(p: FloatArray, w: FloatArray) -> dict[str, float]:
+    """p (the weighted mean over draws), lo and hi (weighted 5th and 95th percentiles)."""
+    return {
+        "p": float(np.dot(w, p)),
+        "lo": weighted_quantile(p, w, 0.05),
+        "hi": weighted_quantile(p, w, 0.95),
+    }
+
+
 @dataclass(frozen=True)
 class Forecast:
-    """The result of one run: inputs that made it, the monthly paths, and the summary."""
+    """The result of one run: inputs that made it, the monthly paths, and the summary.
+
+    ``paths`` run from the scenario's start to ``origin + horizon`` months; ``origin`` is the
+    as-of month's index (0: the start). Every summary is conditioned on no talks by the end of the
+    as-of month and counts horizons from it.
+    """
 
     scenario: Scenario
     draws: int
@@ -43,39 +98,72 @@ class Forecast:
     paths: Trajectories
     initial_position: list[float] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)
+    origin: int = 0
 
-    def by_horizon(self) -> dict[str, dict[str, float]]:
+    @property
+    def as_of(self) -> str:
+        return self.months[self.origin]
+
+    @property
+    def weights(self) -> FloatArray:
+        return survival_weights(self.paths, self.origin)
+
+    def horizons(self) -> list[int]:
+        return sorted({h for h in HORIZONS if h <= self.horizon} | {self.horizon})
+
+    def p_within(self, h: int) -> float:
+        """P(direct talks within h months of the as-of month | none by then)."""
+        return float(np.dot(self.weights, conditional(self.paths, self.origin, h)))
+
+    def by_horizon(self) -> dict[str, dict[str, Any]]:
         """For h in 6, 12, 24, 36 (and the run's horizon), the probability of talks by then.
 
-        p is the mean over draws of each draw's probability of talks within h months; lo and hi
-        the 5th and 95th percentiles over draws (the parameter uncertainty).
+        p is the mean over draws of each draw's probability of direct talks within h months of
+        the as-of month, given none before (weighted by each draw's survival to it); lo and hi the
+        weighted 5th and 95th percentiles over draws (the parameter uncertainty). ``by_channel``
+        gives each channel's probability of being the first to open within h.
         """
-        out: dict[str, dict[str, float]] = {}
-        hs = sorted({h for h in HORIZONS if h <= self.horizon} | {self.horizon})
-        for h in hs:
-            col = self.paths.p_talks[:, h - 1]
-            out[str(h)] = {
-                "p": float(col.mean()),
-                "lo": float(np.percentile(col, 5)),
-                "hi": float(np.percentile(col, 95)),
+        w = self.weights
+        out: dict[str, dict[str, Any]] = {}
+        for h in self.horizons():
+            row: dict[str, Any] = summarise(conditional(self.paths, self.origin, h), w)
+            row["by_channel"] = {
+                c: float(np.dot(w, conditional(self.paths, self.origin, h, f"p_{c}")))
+                for c in CHANNELS
             }
+            out[str(h)] = row
         return out
 
+    def conditional_path(self, series: str = "p_talks") -> FloatArray:
+        """``(draws, months)``: each draw's conditional probability by month (0 up to the origin)."""
+        f = self.paths.series[series]
+        alive = self.paths.series["survival"][:, self.origin : self.origin + 1]
+        gain = np.clip(f - f[:, self.origin : self.origin + 1], 0.0, None)
+        p = np.divide(gain, alive, out=np.zeros_like(gain), where=alive > 0)
+        p[:, : self.origin + 1] = 0.0
+        return np.asarray(p)
+
     def month_of_even_odds(self) -> str | None:
-        """The first month by whose end the mean probability of talks reaches 50%, if any."""
-        mean = self.paths.p_talks.mean(axis=0)
+        """The first month by whose end the probability of talks reaches 50%, if any."""
+        mean = self.weights @ self.conditional_path()
         hit = np.flatnonzero(mean >= 0.5)
         return self.months[int(hit[0])] if hit.size else None
 
     def mean_paths(self) -> pd.DataFrame:
-        """Monthly means over draws of every series, indexed by month (a tidy table)."""
-        data = {name: self.paths.series[name].mean(axis=0) for name in SERIES}
+        """Monthly means over draws (survival-weighted) of every series, indexed by month; the
+        probabilities (``p_*``) are conditional on no talks by the as-of month."""
+        w = self.weights
+        data = {}
+        for name in SERIES:
+            series = self.conditional_path(name) if name.startswith("p_") else self.paths.series[name]
+            data[name] = w @ series
         return pd.DataFrame(data, index=pd.Index(self.months, name="month"))
 
     def faction_paths(self) -> dict[str, dict[str, Any]]:
         names = [f.name for f in self.scenario.factions]
-        pos = self.paths.position.mean(axis=0)
-        sal = self.paths.salience.mean(axis=0)
+        w = self.weights
+        pos = np.einsum("d,dtf->tf", w, self.paths.position)
+        sal = np.einsum("d,dtf->tf", w, self.paths.salience)
         return {
             n: {
                 "initial_position": self.initial_position[k],
@@ -92,6 +180,7 @@ class Forecast:
             "title": self.scenario.title,
             "question": self.scenario.question,
             "start": self.scenario.start,
+            "as_of": self.as_of,
             "draws": self.draws,
             "seed": self.seed,
             "horizon": self.horizon,
@@ -105,24 +194,35 @@ class Forecast:
             paths = self.mean_paths()
             doc["months"] = self.months
             doc["trajectories"] = {c: paths[c].tolist() for c in paths.columns}
-            p = self.paths.p_talks
-            doc["trajectories"]["p_talks_lo"] = np.percentile(p, 5, axis=0).tolist()
-            doc["trajectories"]["p_talks_hi"] = np.percentile(p, 95, axis=0).tolist()
+            p = self.conditional_path()
+            w = self.weights
+            doc["trajectories"]["p_talks_lo"] = [
+                weighted_quantile(p[:, t], w, 0.05) for t in range(p.shape[1])
+            ]
+            doc["trajectories"]["p_talks_hi"] = [
+                weighted_quantile(p[:, t], w, 0.95) for t in range(p.shape[1])
+            ]
             doc["factions"] = self.faction_paths()
         return doc
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A unit of work for a backend: some rows of drawn numbers, to simulate over ``months``."""
+    """A unit of work for a backend: some rows of drawn numbers, to simulate from the start to
+    ``months`` months after the as-of month (index ``as_of``)."""
 
     scenario: Scenario
     params: dict[str, FloatArray]
     months: int
+    as_of: int = 0
 
     @property
     def rows(self) -> int:
         return len(next(iter(self.params.values())))
+
+    @property
+    def total_months(self) -> int:
+        return self.as_of + self.months + 1
 
 
 def make_stance_engine(scenario: Scenario) -> Engine:
@@ -133,25 +233,61 @@ def make_stance_engine(scenario: Scenario) -> Engine:
 
 def simulate_chunk(chunk: Chunk) -> Trajectories:
     """Simulate the rows of a chunk (runs anywhere: a thread, a Dask worker)."""
-    inputs = build_case(chunk.scenario, chunk.params, chunk.months)
+    inputs = build_case(chunk.scenario, chunk.params, chunk.total_months, chunk.as_of)
     coef = build_coefficients(chunk.params)
     return simulate(inputs, coef, make_stance_engine(chunk.scenario))
 
 
 def p_talks_chunk(chunk: Chunk) -> FloatArray:
-    """Only the probability of talks by month, ``(rows, months)``: what sweeps need back."""
-    return simulate_chunk(chunk).p_talks
+    """``(rows, months)``: each draw's probability of direct talks within 1, 2, ... months of the
+    as-of month, given none by then (:func:`conditional`): what sensitivity needs back."""
+    paths = simulate_chunk(chunk)
+    return np.stack(
+        [conditional(paths, chunk.as_of, h) for h in range(1, chunk.months + 1)], axis=1
+    )
 
 
 def split_rows(
-    scenario: Scenario, params: dict[str, FloatArray], months: int, chunk_rows: int
+    scenario: Scenario,
+    params: dict[str, FloatArray],
+    months: int,
+    chunk_rows: int,
+    as_of: int = 0,
 ) -> list[Chunk]:
     """Cut rows into chunks of at most ``chunk_rows``."""
     total = len(next(iter(params.values())))
     return [
-        Chunk(scenario, {k: v[i : i + chunk_rows] for k, v in params.items()}, months)
+        Chunk(scenario, {k: v[i : i + chunk_rows] for k, v in params.items()}, months, as_of)
         for i in range(0, total, max(1, chunk_rows))
     ]
+
+
+def as_of_index(scenario: Scenario, as_of: str | None, where: str = "--as-of") -> int:
+    """The as-of month's index from the start (0 when None), checked against the scenario, and
+    no value of the scenario dated after it."""
+    if as_of is None:
+        return 0
+    try:
+        month = parse_month(as_of)
+    except ValueError as exc:
+        raise InputError(where, None, str(exc)) from None
+    a = month - scenario.start_month
+    if a < 0:
+        raise InputError(where, None, f"{as_of} is before the scenario's start {scenario.start}")
+    if a >= scenario.horizon:
+        last = format_month(scenario.start_month + scenario.horizon - 1)
+        raise InputError(
+            where, None, f"{as_of} is after the scenario's horizon (its last month is {last})"
+        )
+    for path, param, _ in iter_params(scenario):
+        if param.dated is not None and parse_month(param.dated) > month:
+            raise InputError(
+                scenario.id,
+                path,
+                f"dated {param.dated}, after the as-of month {as_of}: a forecast as of "
+                f"{as_of} cannot use it",
+            )
+    return a
 
 
 def run_scenario(
@@ -164,18 +300,24 @@ def run_scenario(
     backend: Backend | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
+    as_of: str | None = None,
 ) -> Forecast:
     """Draw every number, simulate every draw, and label the result.
 
-    ``fixed`` sets numbers to one value in every draw: scenario paths (``leader.legacy_weight``)
-    or global coefficients (``coefficients.w_legacy``); callers check them first with
-    :func:`detente.scenario.sample.check_fixed`. Draws are simulated in chunks of ``chunk_rows``
-    on ``backend`` (default: this machine); the numbers do not depend on either.
+    ``as_of`` (YYYY-MM, default the scenario's start) is the month a forecaster stands at the end
+    of: only events announced by then are seen, the months from the start to it are replayed,
+    and the forecast counts ``horizon`` months (default the scenario's) from it, conditioned on
+    no talks having opened by then. ``fixed`` sets numbers to one value in every draw: scenario
+    paths (``leader.legacy_weight``) or global coefficients (``coefficients.w_legacy``); callers
+    check them first with :func:`detente.scenario.sample.check_fixed`. Draws are simulated in
+    chunks of ``chunk_rows`` on ``backend`` (default: this machine); the numbers do not depend on
+    either.
     """
+    origin = as_of_index(scenario, as_of)
     months = horizon if horizon is not None else scenario.horizon
     fixed = fixed or {}
     params = draw_params(scenario, draws, seed, lens, fixed)
-    chunks = split_rows(scenario, params, months, chunk_rows)
+    chunks = split_rows(scenario, params, months, chunk_rows, origin)
     runner = backend if backend is not None else LocalBackend()
     parts = runner.map(simulate_chunk, chunks, progress)
     paths = Trajectories.concat(parts)
@@ -185,10 +327,11 @@ def run_scenario(
         seed=seed,
         horizon=months,
         lens=None if lens is None else lens.name,
-        months=month_labels(scenario, months),
+        months=month_labels(scenario, origin + months + 1),
         paths=paths,
         initial_position=[
             float(params[f"factions[{k}].position"].mean()) for k in range(len(scenario.factions))
         ],
         overrides={k: f"{v:g}" for k, v in fixed.items()},
+        origin=origin,
     )

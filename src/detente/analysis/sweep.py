@@ -10,7 +10,14 @@ import pandas as pd
 
 from detente.backends import Backend, LocalBackend, Progress
 from detente.engines.base import FloatArray
-from detente.forecast import DEFAULT_CHUNK_ROWS, DEFAULT_SEED, Chunk, simulate_chunk
+from detente.forecast import (
+    DEFAULT_CHUNK_ROWS,
+    DEFAULT_SEED,
+    Chunk,
+    conditional,
+    simulate_chunk,
+    summarise,
+)
 from detente.scenario.coercion import Scenario
 from detente.scenario.sample import Lens, draw_params
 
@@ -59,16 +66,15 @@ def sweep_chunk(chunk: SweepChunk) -> FloatArray:
     rows = {k: np.tile(v, npoints) for k, v in chunk.base.items()}
     for path, values in chunk.points.items():
         rows[path] = np.repeat(values, draws)
-    p = simulate_chunk(Chunk(chunk.scenario, rows, chunk.months)).p_talks[:, chunk.horizon - 1]
-    by_point = p.reshape(npoints, draws)
-    return np.stack(
-        [
-            by_point.mean(axis=1),
-            np.percentile(by_point, 5, axis=1),
-            np.percentile(by_point, 95, axis=1),
-        ],
-        axis=1,
-    )
+    paths = simulate_chunk(Chunk(chunk.scenario, rows, chunk.months))
+    by_point = conditional(paths, 0, chunk.horizon).reshape(npoints, draws)
+    alive = paths.series["survival"][:, 0].reshape(npoints, draws)
+    rows_out = []
+    for k in range(npoints):
+        w = alive[k] / alive[k].sum() if alive[k].sum() > 0 else np.full(draws, 1.0 / draws)
+        s = summarise(by_point[k], w)
+        rows_out.append([s["p"], s["lo"], s["hi"]])
+    return np.asarray(rows_out, dtype=np.float64)
 
 
 @dataclass

@@ -41,7 +41,19 @@ class Coefficients:
     w_rally: FloatArray  # leader (M5): weight of the rally
     w_concession: FloatArray  # leader (M7): weight of the expected cost of conceding
     opportunity_base: FloatArray  # hazard: monthly chance of a usable channel without an offer
-    offer_window: FloatArray  # hazard: months an offer of talks stays on the table
+    offer_window: FloatArray  # hazard: months an offer of talks stays on the table (mean)
+    pain_scale: FloatArray  # leader: pain felt = 1 - exp(-pain / pain_scale)
+    w_duress: FloatArray  # leader (M4, M7): extra cost of talking under visible pressure
+    w_own: FloatArray  # leader: weight of his own position on talks
+    secrecy_discount: FloatArray  # channels: share of public-face terms secret talks avoid
+    mediation_discount: FloatArray  # channels: the same for mediated talks
+    mediated_value: FloatArray  # channels: share of a deal's value mediated talks deliver
+    offer_rate: FloatArray  # sender: monthly chance a fully willing sender offers talks
+    mediation_rate: FloatArray  # mediators: monthly chance a trusted third party offers
+    channel_open: FloatArray  # channels: monthly chance a standing channel is usable
+    back_channel_working: FloatArray  # channels: strength of a working-level channel
+    sender_election_cost: FloatArray  # sender: extra domestic cost before an election
+    sender_election_window: FloatArray  # sender: months before an election it applies
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

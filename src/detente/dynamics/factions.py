@@ -66,3 +66,15 @@ def stance(
         salience=salience[:, others] / 100.0,
     )
     return engine.solve(table).forecast
+
+
+def elite_share(capability: FloatArray, leader: int) -> FloatArray:
+    """kappa = C_others / (C_others + C_leader): how much the elite weighs against the leader.
+
+    A leader who holds most of the capability is less bound by what his factions want; with no
+    capability anywhere the two count the same (1/2).
+    """
+    own = capability[:, leader]
+    others = capability.sum(axis=1) - own
+    total = own + others
+    return np.asarray(np.divide(others, total, out=np.full_like(total, 0.5), where=total > 0))

@@ -31,7 +31,18 @@ class CaseInputs:
     deal_broken: FloatArray  # (B, T) size of a deal-breaking event in each month (M5, M6, M9)
     threat: FloatArray  # (B, T) (M5, M9)
     talks_failed: FloatArray  # (B, T) (M5)
-    offer: FloatArray  # (B, T) an offer of talks or a summit made this month (hazard)
+    offer: FloatArray  # (B, T, 3) offers in the record this month, by channel (pub, sec, med)
+    drawn_from: int  # first month in which offers to come are drawn by the model (after as-of)
+    openness: FloatArray  # (B, T) the sender's openness to talks with the target, 0-1
+    sender_cost: FloatArray  # (B,) the sender's domestic cost of talking, 0-1
+    election_gap: FloatArray  # (T,) months to the sender's next announced election (inf: none)
+    mediator: FloatArray  # (B,) the best mediator's trust by both sides, sqrt(t_T t_S), 0-1
+    standing: int  # standing channel: 0 none, 1 working level, 2 diplomatic relations
+    successor_hazard: FloatArray  # (B,) monthly chance the leader is replaced (0: none)
+    successor_legitimacy: FloatArray  # (B,) the successor's L
+    successor_legacy: FloatArray  # (B,) the successor's H
+    successor_position: FloatArray  # (B,) the successor's position on talks, 0-100
+    successor_salience: FloatArray  # (B,) its salience, 0-100
     new_capability: FloatArray  # (B, T, F) NaN, or a faction's capability from this month on
     new_position: FloatArray  # (B, T, F) NaN, or a faction's position from this month on
     new_salience: FloatArray  # (B, T, F) NaN, or a faction's salience from this month on
@@ -47,5 +58,6 @@ class CaseInputs:
         data = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            data[f.name] = value if f.name == "leader" else value[draws]
+            keep = f.name in ("leader", "drawn_from", "standing", "election_gap")
+            data[f.name] = value if keep else value[draws]
         return CaseInputs(**data)

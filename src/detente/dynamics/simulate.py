@@ -1,8 +1,10 @@
 """The coercion model, month by month, vectorised over draws (``docs/model.md``).
 
-Each month t, in this order: events (M5 rally, M6 trust, M9 positions and elections), M2
-adaptation, M1 pain, M3 discontent and instability, M9 the factions' voice and stance, then the
-leader's utility and the hazard of opening direct talks. The only Python loop is over months.
+Each month t, in this order: events (M5 rally, M6 trust, M9 positions and elections), the
+sender's side (its willingness, offers in the record and offers to come), M2 adaptation, M1 pain,
+M3 discontent and instability, M9 the factions' voice and stance, then the leader's (and a
+successor's) utility of each channel of talks and the competing hazards of opening them. The only
+Python loop is over months.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detente.dynamics import economy, factions, leader, society
+from detente.dynamics import economy, factions, leader, sender, society
 from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.engines import Engine
@@ -28,18 +30,28 @@ SERIES = (
     "instability",
     "trust",
     "stance",
+    "willingness",
     "utility",
     "hazard",
+    "successor",
+    "survival",
+    "p_public",
+    "p_secret",
+    "p_mediated",
     "p_talks",
 )
+#: The channels through which talks open, in the order of the last axis of channel arrays.
+CHANNELS = ("public", "secret", "mediated")
 
 
 @dataclass(frozen=True)
 class Trajectories:
     """Monthly paths: ``series[name]`` is ``(B, T)``; faction arrays are ``(B, T, F)``.
 
-    ``p_talks[:, t]`` is each draw's probability that talks have opened by the end of month t:
-    1 - prod_{s <= t} (1 - h(s)).
+    From the start (month 0), unconditioned: ``survival[:, t]`` is each draw's probability that
+    no channel of talks has opened by the end of month t; ``p_public``, ``p_secret`` and
+    ``p_mediated`` the probability that this channel is the first to open by then (competing
+    risks: they sum to 1 - survival); ``p_talks`` = ``p_public`` + ``p_secret``, direct talks.
     """
 
     series: dict[str, FloatArray]
@@ -80,8 +92,22 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
     pain = np.zeros(b)
     discontent = inputs.baseline_discontent.copy()
     rallied = np.zeros(b)
-    survive = np.ones(b)
-    offer_age = np.full(b, np.inf)
+    incumbent = np.ones(b)  # probability: no talks yet, the leader still in place
+    successor = np.zeros(b)  # probability: no talks yet, the successor in place
+    replaced = np.zeros(b)
+    opened = np.zeros((b, 3))  # probability that each channel opened first, by now
+    live = np.zeros((b, 3))
+    has_successor = bool(np.any(inputs.successor_hazard > 0))
+    standing = np.full(b, float(min(inputs.standing, 2) // 2))
+    if inputs.standing == 1:
+        standing = coef.back_channel_working.copy()
+    zeros = np.zeros(b)
+    # months in which an event sets a faction's values (the others skip the override)
+    sets_values = ~(
+        np.isnan(inputs.new_position).all(axis=(0, 2))
+        & np.isnan(inputs.new_capability).all(axis=(0, 2))
+        & np.isnan(inputs.new_salience).all(axis=(0, 2))
+    )
 
     for t in range(months):
         # events of the month
@@ -100,10 +126,28 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
         position = factions.shift_to_refusal(
             position, betrayal, threat, coef.betrayal_shift, coef.threat_shift
         )
-        position = _override(position, inputs.new_position[:, t])
-        capability0 = _override(capability0, inputs.new_capability[:, t])
-        salience0 = _override(salience0, inputs.new_salience[:, t])
-        offer_age = np.where(inputs.offer[:, t] > 0, 0.0, offer_age + 1.0)
+        if sets_values[t]:
+            position = _override(position, inputs.new_position[:, t])
+            capability0 = _override(capability0, inputs.new_capability[:, t])
+            salience0 = _override(salience0, inputs.new_salience[:, t])
+
+        # the sender's side: offers in the record, and after the as-of month offers to come
+        openness = inputs.openness[:, t]
+        willing = sender.willingness(
+            openness,
+            inputs.sender_cost,
+            np.full(b, inputs.election_gap[t]),
+            coef.sender_election_cost,
+            coef.sender_election_window,
+        )
+        new_offer = np.clip(inputs.offer[:, t, :], 0.0, 1.0)
+        if t >= inputs.drawn_from:
+            to_come = np.stack(
+                [coef.offer_rate * willing, zeros, coef.mediation_rate * inputs.mediator * openness],
+                axis=1,
+            )
+            new_offer = 1.0 - (1.0 - new_offer) * (1.0 - to_come)
+        live = sender.live_offer(live, new_offer, coef.offer_window[:, None])
 
         # M1, M2: economy
         pressure_t = inputs.pressure[:, t, :]
@@ -136,23 +180,69 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             coef.capability_gain,
         )
         elite = factions.stance(engine, capability, position, salience, inputs.leader)
+        share = factions.elite_share(capability, inputs.leader)
 
-        # the leader
-        value = leader.deal_value(trust, inputs.regime_change_belief, pain)
-        utility = leader.talk_utility(
-            coef,
-            value,
-            unstable,
+        # the leader (and his successor), channel by channel
+        value = leader.deal_value(
+            trust, inputs.regime_change_belief, leader.felt_pain(pain, coef.pain_scale)
+        )
+        chance = sender.opportunities(
+            willing,
+            openness,
+            coef.opportunity_base,
+            standing,
+            coef.channel_open,
+            inputs.mediator,
+            live[:, 0],
+            live[:, 1],
+            live[:, 2],
+        )
+
+        def first(legitimacy: FloatArray, legacy: FloatArray, own: FloatArray, sal: FloatArray):
+            common = leader.common_utility(
+                coef,
+                value,
+                unstable,
+                legacy,
+                elite,
+                share,
+                inputs.regime_change_belief,
+                inputs.demand_scope,
+                own,
+                sal,
+            )
+            face = leader.face_utility(coef, legitimacy, p_bar, rallied)
+            utilities = leader.channel_utilities(coef, common, face, value)
+            hazards = chance * leader.accept(np.stack(utilities, axis=1))
+            return utilities[0], leader.first_opening(hazards)
+
+        utility, first_inc = first(
             inputs.legitimacy_of_talks,
             inputs.legacy_weight,
-            elite,
-            rallied,
-            inputs.regime_change_belief,
-            inputs.demand_scope,
+            position[:, inputs.leader],
+            salience[:, inputs.leader],
         )
-        chance = leader.opportunity(offer_age, coef.opportunity_base, coef.offer_window)
-        h = leader.hazard(utility, chance)
-        survive = survive * (1.0 - h)
+        before = incumbent + successor
+        direct_before = opened[:, 0] + opened[:, 1]
+        if has_successor:
+            lam = inputs.successor_hazard
+            successor = successor + incumbent * lam
+            incumbent = incumbent * (1.0 - lam)
+            replaced = 1.0 - (1.0 - replaced) * (1.0 - lam)
+            _, first_succ = first(
+                inputs.successor_legitimacy,
+                inputs.successor_legacy,
+                inputs.successor_position,
+                inputs.successor_salience,
+            )
+            opened = opened + incumbent[:, None] * first_inc + successor[:, None] * first_succ
+            successor = successor * (1.0 - first_succ.sum(axis=1))
+        else:
+            opened = opened + incumbent[:, None] * first_inc
+        incumbent = incumbent * (1.0 - first_inc.sum(axis=1))
+        survival = incumbent + successor
+        direct = opened[:, 0] + opened[:, 1]
+        h = np.divide(direct - direct_before, before, out=np.zeros(b), where=before > 0)
 
         for name, value_t in (
             ("pressure", p_bar),
@@ -164,9 +254,15 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             ("instability", unstable),
             ("trust", trust),
             ("stance", elite),
+            ("willingness", willing),
             ("utility", utility),
             ("hazard", h),
-            ("p_talks", 1.0 - survive),
+            ("successor", replaced),
+            ("survival", survival),
+            ("p_public", opened[:, 0]),
+            ("p_secret", opened[:, 1]),
+            ("p_mediated", opened[:, 2]),
+            ("p_talks", direct),
         ):
             out[name][:, t] = value_t
         pos_path[:, t], sal_path[:, t], cap_path[:, t] = position, salience, capability

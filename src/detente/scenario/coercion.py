@@ -38,8 +38,19 @@ PMonths = Annotated[Param, Range(0.0, 1200.0)]
 PScale = Annotated[Param, Range(0.0, 3.0)]
 
 EventType = Literal[
-    "deal_broken", "threat", "talks_offer", "summit_offer", "election", "talks_failed"
+    "deal_broken",
+    "threat",
+    "talks_offer",
+    "summit_offer",
+    "mediation_offer",
+    "election",
+    "talks_failed",
 ]
+#: The channels through which talks open (docs/model.md, "Channels as competing risks").
+ChannelName = Literal["public", "secret", "mediated"]
+CHANNELS: tuple[str, ...] = ("public", "secret", "mediated")
+#: What already links the two governments at the start.
+StandingChannel = Literal["none", "working_level", "diplomatic"]
 EngineName = Literal["compromise", "median", "eum"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -63,6 +74,10 @@ class _Strict(BaseModel):
 def _month_field(v: str) -> str:
     parse_month(v)
     return v
+
+
+def _optional_month(v: str | None) -> str | None:
+    return None if v is None else _month_field(v)
 
 
 class Phase(_Strict):
@@ -133,15 +148,71 @@ class FactionChange(_Strict):
 
 
 class Event(_Strict):
+    """Something that happens in ``month`` and became known in ``announced`` (default: month)."""
+
     month: str
+    announced: str | None = None
     type: EventType
     source: str = Field(min_length=1)
     by: str | None = None
+    channel: ChannelName | None = None
+    via: str | None = None
     scale: PScale | None = None
     changes: dict[str, FactionChange] | None = None
 
     _check = field_validator("month")(_month_field)
+    _check_announced = field_validator("announced")(_optional_month)
 
+    @property
+    def known_from(self) -> str:
+        return self.announced or self.month
+
+
+class SenderElection(_Strict):
+    """An election in the sender's country, on the calendar by ``announced``."""
+
+    month: str
+    announced: str | None = None
+    source: str = Field(min_length=1)
+    openness_after: P01 | None = None
+
+    _check = field_validator("month")(_month_field)
+    _check_announced = field_validator("announced")(_optional_month)
+
+
+class SenderSide(_Strict):
+    """The sender's willingness to talk with this target (docs/model.md, "The sender's side")."""
+
+    openness: P01
+    domestic_cost: P01
+    elections: list[SenderElection] = Field(default_factory=list)
+
+
+class Mediator(_Strict):
+    """A third party that can carry messages or host talks, and how far each side trusts it."""
+
+    name: str = Field(min_length=1)
+    trusted_by_target: P01
+    trusted_by_sender: P01
+
+
+class Successor(_Strict):
+    """A monthly chance that the leader is replaced (age, health, a lost war, a coup), and the
+    successor's values."""
+
+    hazard: P01
+    legitimacy_of_talks: PSigned
+    legacy_weight: P01
+    position: P100
+    salience: P100
+
+
+#: Events that put talks on the table, and the channel each opens unless it says otherwise.
+OFFER_TYPES: dict[str, str] = {
+    "talks_offer": "public",
+    "summit_offer": "public",
+    "mediation_offer": "mediated",
+}
 
 #: The manual's names of the issue codes (TIES 4.0 Users' Manual, variable 12), for scenarios.
 TIES_ISSUES = {
@@ -183,7 +254,8 @@ class Outcome(_Strict):
 
     talks: bool
     month: str | None = None
-    kind: Literal["direct", "mediated", "none"]
+    kind: Literal["direct", "mediated", "side", "none"]
+    channel: ChannelName | None = None
     source: str = Field(min_length=1)
 
 
@@ -205,6 +277,10 @@ class Scenario(_Strict):
     sender_image: SenderImage
     factions: list[Faction] = Field(min_length=2)
     events: list[Event] = Field(default_factory=list)
+    sender_side: SenderSide | None = None
+    mediators: list[Mediator] = Field(default_factory=list)
+    standing_channel: StandingChannel = "none"
+    successor: Successor | None = None
     outside_view: OutsideViewProfile | None = None
     outcome: Outcome | None = None
     notes: str | None = None
@@ -294,9 +370,24 @@ def check_references(scn: Scenario, file: str) -> None:
         starts = [parse_month(p.start) for p in ch.timeline]
         if starts != sorted(starts):
             raise InputError(file, f"pressure.{ch_name}.timeline", "phases must be in date order")
+    mediators = [m.name for m in scn.mediators]
+    if len(set(mediators)) != len(mediators):
+        dup = next(n for n in mediators if mediators.count(n) > 1)
+        raise InputError(file, "mediators", f"mediator {dup!r} appears twice")
     for k, ev in enumerate(scn.events):
         if scn.month_index(ev.month) < 0:
             raise InputError(file, f"events[{k}].month", f"{ev.month} is before start {scn.start}")
+        if ev.via is not None and ev.via not in mediators:
+            known = ", ".join(mediators) if mediators else "none defined under 'mediators:'"
+            raise InputError(
+                file, f"events[{k}].via", f"no such mediator {ev.via!r} (known: {known})"
+            )
+        if ev.channel is not None and ev.type not in OFFER_TYPES:
+            raise InputError(
+                file,
+                f"events[{k}].channel",
+                f"only an offer ({', '.join(OFFER_TYPES)}) opens a channel",
+            )
         if ev.changes:
             for name in ev.changes:
                 if name not in names:

@@ -16,6 +16,7 @@ draws of another.
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from typing import Any
 
@@ -25,6 +26,7 @@ from scipy import stats
 
 from detente.engines.base import FloatArray
 
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _KINDS = ("value", "uniform", "normal", "triangular", "beta")
 
 
@@ -40,6 +42,8 @@ class Param(BaseModel):
     beta: tuple[float, float] | None = None
     source: str | None = Field(default=None, min_length=1)
     assumption: str | None = Field(default=None, min_length=1)
+    #: The month by which the source had said it (YYYY-MM): an as-of run refuses later values.
+    dated: str | None = None
 
     @model_validator(mode="after")
     def _one_kind_and_provenance(self) -> Param:
@@ -48,6 +52,8 @@ class Param(BaseModel):
             raise ValueError(f"give exactly one of {', '.join(_KINDS)} (got {len(given)})")
         if self.source is None and self.assumption is None:
             raise ValueError("every number needs a 'source' or an 'assumption'")
+        if self.dated is not None and not _MONTH_RE.match(self.dated):
+            raise ValueError(f"dated: expected a month as YYYY-MM, got {self.dated!r}")
         for name in _KINDS[1:]:
             args = getattr(self, name)
             if args is not None and not all(math.isfinite(a) for a in args):

@@ -12,21 +12,43 @@ from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.engines.base import FloatArray
 from detente.errors import InputError
-from detente.scenario.coercion import Range, Scenario, format_month, iter_params, parse_month
+from detente.scenario.coercion import (
+    CHANNELS,
+    OFFER_TYPES,
+    Range,
+    Scenario,
+    format_month,
+    iter_params,
+    parse_month,
+)
 from detente.scenario.params import Param, path_rng
 from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping, validation_error
 
 #: Allowed range of each global coefficient (a lens must stay inside it).
-_UNIT = ("instability_threshold", "rally_", "betrayal_trust_cut", "salience_gain", "shift")
+_UNIT = (
+    "instability_threshold",
+    "betrayal_trust_cut",
+    "salience_gain",
+    "opportunity_base",
+    "secrecy_discount",
+    "mediation_discount",
+    "mediated_value",
+    "offer_rate",
+    "mediation_rate",
+    "channel_open",
+    "back_channel_working",
+    "sender_election_cost",
+)
+_MONTHS = ("offer_window", "sender_election_window")
 
 
 def coefficient_range(name: str) -> Range:
     if name.startswith("rally_") or name in _UNIT or name.endswith("_shift"):
         return Range(0.0, 1.0)
-    if name.startswith("tau_") or name == "offer_window":
+    if name.startswith("tau_") or name in _MONTHS:
         return Range(0.5, 240.0)
-    if name == "opportunity_base":
-        return Range(0.0, 1.0)
+    if name == "pain_scale":
+        return Range(0.01, 1.0)
     return Range(0.0, 100.0)
 
 
@@ -106,10 +128,42 @@ def coefficient_params(lens: Lens | None = None) -> dict[str, Param]:
     return params
 
 
+#: Numbers a run needs that a file may leave out: their default, documented in docs/scenarios.md.
+DEFAULTS: dict[str, tuple[Param, Range]] = {
+    "sender_side.openness": (
+        Param(
+            uniform=(0.5, 1.0),
+            assumption="default for a file without sender_side: senders in coercion episodes "
+            "say they are open to talks on their terms; 0.5-1",
+        ),
+        Range(0.0, 1.0),
+    ),
+    "sender_side.domestic_cost": (
+        Param(
+            uniform=(0.0, 0.3),
+            assumption="default for a file without sender_side: a low to moderate domestic cost "
+            "of talking to the target; 0-0.3",
+        ),
+        Range(0.0, 1.0),
+    ),
+    "pressure_scale": (
+        Param(
+            value=1.0,
+            assumption="every channel's pressure as written in the file; a counterfactual "
+            "multiplier (0 = no pressure), for --set, tip and sweeps",
+        ),
+        Range(0.0, 3.0),
+    ),
+}
+
+
 def all_params(scn: Scenario, lens: Lens | None = None) -> dict[str, tuple[Param, Range]]:
-    """Every number of a run in one namespace: the scenario's by path in the file, the global
-    coefficients as ``coefficients.NAME``; each with its allowed range."""
+    """Every number of a run in one namespace: the scenario's by path in the file, the defaults
+    of what the file leaves out (:data:`DEFAULTS`), the global coefficients as
+    ``coefficients.NAME``; each with its allowed range."""
     out = {path: (p, rng) for path, p, rng in iter_params(scn)}
+    for path, item in DEFAULTS.items():
+        out.setdefault(path, item)
     for name, p in coefficient_params(lens).items():
         out[f"coefficients.{name}"] = (p, coefficient_range(name))
     return out
@@ -166,8 +220,15 @@ def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -
             )
 
 
-def build_case(scn: Scenario, v: dict[str, FloatArray], months: int) -> CaseInputs:
-    """The case's arrays from drawn numbers ``v`` (by path), laid out over ``months``."""
+def build_case(
+    scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int = 0
+) -> CaseInputs:
+    """The case's arrays from drawn numbers ``v`` (by path), laid out over ``months``.
+
+    ``as_of`` is the month index of the as-of month: events announced after it are left out (a
+    forecaster could not know them), events announced by then apply in their month, and offers
+    to come are drawn by the model from the month after it.
+    """
     draws = len(v["economy.evasion_max"])
     channels = list(scn.pressure)
     pressure = np.zeros((draws, months, len(channels)))
@@ -181,6 +242,7 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int) -> CaseInpu
             base = f"pressure.{name}.timeline[{k}]"
             level = v[f"{base}.intensity"] * v[f"{base}.enforcement"]
             pressure[:, begin : min(end, months), c] = level[:, None]
+    pressure *= v["pressure_scale"][:, None, None]
     exposure = np.stack([v[f"pressure.{n}.exposure"] for n in channels], axis=1)
 
     def faction_array(field: str) -> FloatArray:
@@ -188,26 +250,28 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int) -> CaseInpu
 
     f = len(scn.factions)
     index = {fac.name: k for k, fac in enumerate(scn.factions)}
-    ev = {
-        kind: np.zeros((draws, months))
-        for kind in ("deal_broken", "threat", "talks_failed", "offer")
-    }
+    ev = {kind: np.zeros((draws, months)) for kind in ("deal_broken", "threat", "talks_failed")}
+    offer = np.zeros((draws, months, len(CHANNELS)))
     new = {
         field: np.full((draws, months, f), np.nan)
         for field in ("capability", "position", "salience")
     }
     for k, event in enumerate(scn.events):
         t = scn.month_index(event.month)
-        if t >= months:
+        if t >= months or scn.month_index(event.known_from) > as_of:
             continue
         size = v[f"events[{k}].scale"] if event.scale is not None else np.ones(draws)
-        kind = "offer" if event.type in ("talks_offer", "summit_offer") else event.type
-        if kind in ev:
-            ev[kind][:, t] += size
+        if event.type in OFFER_TYPES:
+            channel = event.channel or OFFER_TYPES[event.type]
+            offer[:, t, CHANNELS.index(channel)] += size
+        elif event.type in ev:
+            ev[event.type][:, t] += size
         for name, change in (event.changes or {}).items():
             for field in ("capability", "position", "salience"):
                 if getattr(change, field) is not None:
                     new[field][:, t, index[name]] = v[f"events[{k}].changes.{name}.{field}"]
+    openness, gap = _sender_calendar(scn, v, draws, months, as_of)
+    successor = _successor(scn, v, draws)
     return CaseInputs(
         pressure=pressure,
         exposure=exposure,
@@ -229,12 +293,65 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int) -> CaseInpu
         deal_broken=ev["deal_broken"],
         threat=ev["threat"],
         talks_failed=ev["talks_failed"],
-        offer=ev["offer"],
+        offer=offer,
+        drawn_from=as_of + 1,
+        openness=openness,
+        sender_cost=v["sender_side.domestic_cost"],
+        election_gap=gap,
+        mediator=_best_mediator(scn, v, draws),
+        standing=STANDING.index(scn.standing_channel),
+        successor_hazard=successor["hazard"],
+        successor_legitimacy=successor["legitimacy_of_talks"],
+        successor_legacy=successor["legacy_weight"],
+        successor_position=successor["position"],
+        successor_salience=successor["salience"],
         new_capability=new["capability"],
         new_position=new["position"],
         new_salience=new["salience"],
         leader=index[scn.leader.faction],
     )
+
+
+#: ``standing_channel`` values, in the order of :attr:`CaseInputs.standing`.
+STANDING = ("none", "working_level", "diplomatic")
+
+
+def _sender_calendar(
+    scn: Scenario, v: dict[str, FloatArray], draws: int, months: int, as_of: int
+) -> tuple[FloatArray, FloatArray]:
+    """The sender's openness by month ``(B, T)`` and the months to its next election ``(T,)``,
+    from the elections announced by the as-of month."""
+    openness = np.repeat(v["sender_side.openness"][:, None], months, axis=1)
+    gap = np.full(months, np.inf)
+    elections = scn.sender_side.elections if scn.sender_side is not None else []
+    t = np.arange(months)
+    for k, election in enumerate(elections):
+        if scn.month_index(election.announced or election.month) > as_of:
+            continue
+        at = scn.month_index(election.month)
+        ahead = np.where(t <= at, at - t, np.inf).astype(np.float64)
+        gap = np.minimum(gap, ahead)
+        if election.openness_after is not None and at + 1 < months:
+            after = v[f"sender_side.elections[{k}].openness_after"]
+            openness[:, at + 1 :] = after[:, None]
+    return openness, gap
+
+
+def _best_mediator(scn: Scenario, v: dict[str, FloatArray], draws: int) -> FloatArray:
+    """m = max over mediators of sqrt(t_target t_sender): the best bridge both sides trust."""
+    best = np.zeros(draws)
+    for k in range(len(scn.mediators)):
+        both = v[f"mediators[{k}].trusted_by_target"] * v[f"mediators[{k}].trusted_by_sender"]
+        best = np.maximum(best, np.sqrt(both))
+    return best
+
+
+def _successor(scn: Scenario, v: dict[str, FloatArray], draws: int) -> dict[str, FloatArray]:
+    """The successor's hazard and values (a zero hazard when the file gives no successor)."""
+    names = ("hazard", "legitimacy_of_talks", "legacy_weight", "position", "salience")
+    if scn.successor is None:
+        return {n: np.zeros(draws) for n in names}
+    return {n: v[f"successor.{n}"] for n in names}
 
 
 def month_labels(scn: Scenario, months: int) -> list[str]:
