@@ -14,6 +14,27 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+HORIZONS = ("6", "12", "24", "36")
+
+
+def pressure_table() -> str:
+    """Per case, P(talks within 24 months) at pressure scales 0, 0.5, 1 and pressure's share of
+    the variance, under the shipped coefficients and each lens."""
+    from detente.analysis import pressure_effect
+    from detente.forecast import run_scenario
+    from detente.history.cases import load_library
+    from detente.scenario.sample import load_lens
+
+    rows = []
+    for _, scn in load_library(ROOT / "examples"):
+        pain = run_scenario(scn, draws=500, horizon=24).mean_paths()["pain"].mean()
+        cells = [scn.id, f"{pain:.2f}"]
+        for lens in (None, "author", "proponent"):
+            e = pressure_effect(scn, draws=1000, horizon=24, lens=load_lens(lens) if lens else None)
+            p = e.p_by_scale
+            cells += [f"{p[0.0]:.2f} / {p[0.5]:.2f} / {p[1.0]:.2f}", f"{e.share_of_variance:.2f}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def detente(*args: str) -> dict[str, Any]:
@@ -33,13 +54,28 @@ def main() -> None:
     cv = detente("backtest", "ties", "--train", args.ties, "--cv", "5")
     plot = Path(args.output).with_name("calibration.png")
     lib = detente(
-        "backtest", "cases", "examples", "--ties", args.ties, "--plot", str(plot), "--force"
-    )
+        "backtest", "cases", "examples", "--ties", args.ties, "--plot", str(plot), "--force",
+        "--origins", "6",
+    )  # fmt: skip
     rows = "\n".join(
-        f"| {c['id']} | {c['p']:.2f} | {'' if c['outside_p'] is None else format(c['outside_p'], '.2f')}"
-        f" | {c['outcome']} | {c['kind']}{', ' + c['talks_month'] if c['talks_month'] else ''} |"
+        f"| {c['id']} | {c['as_of']} | "
+        + " | ".join(f"{c['p_by_horizon'][h]:.2f} ({c['outcome_by_horizon'][h]})" for h in HORIZONS)
+        + f" | {'' if c['outside_p'] is None else format(c['outside_p'], '.2f')}"
+        f" | {c['kind']}{', ' + c['talks_month'] if c['talks_month'] else ''} |"
         for c in lib["cases"]
     )
+    by_h = "\n".join(
+        f"| {h} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f} | {v['log_loss']:.3f}"
+        f" | {v['base_rate_log_loss']:.3f} |"
+        for h, v in lib["by_horizon"].items()
+    )
+    by_o = "\n".join(
+        f"| {o} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f} | {v['log_loss']:.3f}"
+        f" | {v['base_rate_log_loss']:.3f} |"
+        for o, v in lib.get("by_origin", {}).items()
+    )
+    excluded = "; ".join(f"{k} ({v})" for k, v in lib.get("excluded", {}).items()) or "none"
+    pressure = pressure_table()
     calib = "\n".join(
         f"| {r['bin']} | {r['n']} | "
         + ("-" if r["mean_forecast"] is None else f"{r['mean_forecast']:.2f}")
@@ -71,15 +107,17 @@ out. The base-rate Brier score uses each fold's own training base rate.
 | log loss | {cv["log_loss"]:.4f} |
 | AUC | {cv["auc"]:.4f} |
 
-## The inside view: the coercion model on {lib["n_cases"]} historical episodes
+## The inside view: the coercion model on {lib["n_cases"]} historical episodes, with no hindsight
 
-`detente backtest cases examples --ties TIES.csv`: the coercion model, with its shipped global
-coefficients (none fitted), on every scenario with an outcome in `examples/`, each set from the
-record. Outcome: 1 if the target entered **direct** talks with the sender within {lib["horizon"]}
-months of the start (mediated talks, or talks after {lib["horizon"]} months, count 0). Baselines: the
-library's base rate, leave-one-case-out (each case forecast from the other cases' outcomes), and the
-TIES outside view (its probability of acquiescence or settlement: a proxy, since TIES does not code
-talks).
+`detente backtest cases examples --ties TIES.csv --origins 6`: the coercion model, with its shipped
+global coefficients (none fitted), on every scenario with an outcome in `examples/`, each forecast
+**as of its start**: only events announced by the end of the start month are seen, and the
+forecast counts months from it (`docs/model.md`, "As-of runs"). Outcome: 1 if the target entered
+**direct** talks with the sender within h months after the start month (mediated talks, or talks
+later, count 0). Baselines: the library's base rate, leave-one-case-out (each case forecast from
+the other cases' outcomes), and the TIES outside view (its probability of acquiescence or
+settlement: a proxy, since TIES does not code talks). Left out, with nothing to forecast as of
+the end of the start month: {excluded}.
 
 | forecaster | Brier score | log loss |
 |---|---|---|
@@ -87,11 +125,38 @@ talks).
 | base rate (leave one case out) | {lib["base_rate_brier"]:.3f} | {lib["base_rate_log_loss"]:.3f} |
 | TIES outside view ({ov.get("n_cases", 0)} cases with a TIES profile) | {ov.get("brier", float("nan")):.3f} | |
 
-### Per case
+### By horizon (as of each case's start)
 
-| case | model p | TIES p | outcome | talks in the record |
-|---|---|---|---|---|
+| within (months) | cases | Brier, model | Brier, base rate | log loss, model | log loss, base rate |
+|---|---|---|---|---|---|
+{by_h}
+
+### Per case: forecast as of the start (outcome in brackets)
+
+| case | as of | 6 months | 12 months | 24 months | 36 months | TIES p | talks in the record |
+|---|---|---|---|---|---|---|---|
 {rows}
+
+### By origin: forecasts as of later months
+
+Each case is also forecast as of every 6 months after its start until its talks or its horizon,
+each time seeing only what was announced by then and given no talks by then; P(direct talks
+within {lib["horizon"]} months of that month).
+
+| months after the start | forecasts | Brier, model | Brier, base rate | log loss, model | log loss, base rate |
+|---|---|---|---|---|---|
+{by_o}
+
+### Does pressure count?
+
+P(direct talks within 24 months, as of the start) with every channel's pressure scaled by 0, 0.5
+and 1 (`pressure_scale`, the same draws at each scale), and the pressure scale's share of the
+variance of the per-draw forecasts over the scales 0, 0.25, ..., 1
+(`detente.analysis.pressure_effect`, 1,000 draws), under the shipped coefficients and each lens.
+
+| case | mean pain | shipped: 0 / 0.5 / 1 | share | author: 0 / 0.5 / 1 | share | proponent: 0 / 0.5 / 1 | share |
+|---|---|---|---|---|---|---|---|
+{pressure}
 
 ### Calibration of the model
 

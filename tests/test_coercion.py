@@ -69,19 +69,26 @@ def test_events_move_the_outcome() -> None:
     """Events known at the start (announced by then) move the forecast the documented way."""
     events = NEUTRAL["events"]
     more_threats = changed(
-        ["events"], events + [{"month": "2020-03", "type": "threat", "source": "t", "announced": "2020-01"}]
+        ["events"],
+        events + [{"month": "2020-03", "type": "threat", "source": "t", "announced": "2020-01"}],
     )
     assert p24(more_threats) < BASE  # M5 rally
     broken = changed(
-        ["events"], events + [{"month": "2020-02", "type": "deal_broken", "source": "t", "announced": "2020-01"}]
+        ["events"],
+        events
+        + [{"month": "2020-02", "type": "deal_broken", "source": "t", "announced": "2020-01"}],
     )
     assert p24(broken) < BASE  # M6 trust, M5, M9
     offer = changed(
-        ["events"], events + [{"month": "2020-09", "type": "talks_offer", "source": "t", "announced": "2020-01"}]
+        ["events"],
+        events
+        + [{"month": "2020-09", "type": "talks_offer", "source": "t", "announced": "2020-01"}],
     )
     assert p24(offer) > BASE  # an open channel
     failed = changed(
-        ["events"], events + [{"month": "2020-03", "type": "talks_failed", "source": "t", "announced": "2020-01"}]
+        ["events"],
+        events
+        + [{"month": "2020-03", "type": "talks_failed", "source": "t", "announced": "2020-01"}],
     )
     assert p24(failed) < BASE  # M5
     vote = {

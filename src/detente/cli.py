@@ -916,6 +916,7 @@ def report(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     ties_file: TiesOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """One self-contained HTML report: forecast, trajectories, factions, drivers, assumptions."""
     from detente.report import build_report
@@ -926,7 +927,9 @@ def report(
         _fail(f"--samples {samples}: use a power of 2, or 0 to skip the drivers section")
     try:
         with _progress("report", 2) as tick:
-            forecast = run_scenario(scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model)
+            forecast = run_scenario(
+                scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model, as_of=as_of
+            )
             tick(1)
             sens = None
             if samples:
@@ -937,6 +940,9 @@ def report(
             tick(1)
     except KeyboardInterrupt:
         _interrupted("no report written")
+    except InputError as exc:
+        _fail(str(exc))
+        raise
     try:
         outside = _outside_view(scn, _ties_path(ties_file))
     except InputError as exc:

@@ -135,7 +135,7 @@ class Forecast:
         return out
 
     def conditional_path(self, series: str = "p_talks") -> FloatArray:
-        """``(draws, months)``: each draw's conditional probability by month (0 up to the origin)."""
+        """``(draws, months)``: each draw's probability by month, given none by the origin."""
         f = self.paths.series[series]
         alive = self.paths.series["survival"][:, self.origin : self.origin + 1]
         gain = np.clip(f - f[:, self.origin : self.origin + 1], 0.0, None)
@@ -155,7 +155,9 @@ class Forecast:
         w = self.weights
         data = {}
         for name in SERIES:
-            series = self.conditional_path(name) if name.startswith("p_") else self.paths.series[name]
+            series = (
+                self.conditional_path(name) if name.startswith("p_") else self.paths.series[name]
+            )
             data[name] = w @ series
         return pd.DataFrame(data, index=pd.Index(self.months, name="month"))
 

@@ -45,11 +45,11 @@ def plot_forecast(forecast: Forecast, path: Path | IO[bytes]) -> None:
     months = forecast.months
     x = range(len(months))
     paths = forecast.mean_paths()
-    p = forecast.paths.p_talks
+    doc = forecast.to_dict()["trajectories"]
     fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), layout="constrained")
     ax = axes[0, 0]
-    ax.fill_between(x, np.percentile(p, 5, axis=0), np.percentile(p, 95, axis=0), alpha=0.25)
-    ax.plot(x, p.mean(axis=0), lw=2, label="P(talks by month)")
+    ax.fill_between(x, doc["p_talks_lo"], doc["p_talks_hi"], alpha=0.25)
+    ax.plot(x, paths["p_talks"], lw=2, label=f"P(talks by month | none by {forecast.as_of})")
     ax.plot(x, paths["hazard"], lw=1, ls="--", label="monthly hazard")
     ax.axhline(0.5, color="grey", lw=0.8, ls=":")
     ax.set_ylim(0, 1)
@@ -61,7 +61,7 @@ def plot_forecast(forecast: Forecast, path: Path | IO[bytes]) -> None:
     for name in ("discontent", "instability", "rally", "trust"):
         axes[1, 0].plot(x, paths[name], label=name)
     axes[1, 0].set_title("M3, M5, M6: society and trust", fontsize=10)
-    pos = forecast.paths.position.mean(axis=0)
+    pos = np.einsum("d,dtf->tf", forecast.weights, forecast.paths.position)
     for k, fac in enumerate(forecast.scenario.factions):
         axes[1, 1].plot(x, pos[:, k], label=fac.name + (" (leader)" if fac.veto else ""))
     axes[1, 1].plot(x, paths["stance"], "k--", lw=2, label="collective stance")

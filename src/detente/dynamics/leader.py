@@ -119,3 +119,39 @@ def first_opening(hazards: FloatArray) -> FloatArray:
     any_open = 1.0 - np.prod(1.0 - hazards, axis=-1, keepdims=True)
     share = np.divide(hazards, total, out=np.zeros_like(hazards), where=total > 0)
     return np.asarray(share * any_open)
+
+
+def openings(
+    coef: Coefficients,
+    chance: FloatArray,
+    value: FloatArray,
+    instability: FloatArray,
+    stance: FloatArray,
+    elite_share: FloatArray,
+    regime_change: FloatArray,
+    scope: FloatArray,
+    pressure: FloatArray,
+    rallied: FloatArray,
+    legitimacy: FloatArray,
+    legacy: FloatArray,
+    own_position: FloatArray,
+    own_salience: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """One leader's month: the utility of public talks ``(B,)`` and each channel's chance of
+    opening first ``(B, 3)``, h_c = o_c a_c shared by :func:`first_opening`."""
+    common = common_utility(
+        coef,
+        value,
+        instability,
+        legacy,
+        stance,
+        elite_share,
+        regime_change,
+        scope,
+        own_position,
+        own_salience,
+    )
+    face = face_utility(coef, legitimacy, pressure, rallied)
+    utilities = channel_utilities(coef, common, face, value)
+    hazards = chance * accept(np.stack(utilities, axis=1))
+    return utilities[0], first_opening(hazards)

@@ -8,7 +8,10 @@ from detente.engines.base import FloatArray
 
 
 def willingness(
-    openness: FloatArray, cost: FloatArray, election_gap: FloatArray, bump: FloatArray,
+    openness: FloatArray,
+    cost: FloatArray,
+    election_gap: FloatArray,
+    bump: FloatArray,
     window: FloatArray,
 ) -> FloatArray:
     """alpha_s(t) = o_s(t) (1 - clip(c_s + b [gap(t) < w], 0, 1)): the sender's will to talk.

@@ -17,7 +17,7 @@ from detente.dynamics import economy, factions, leader, sender, society
 from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.engines import Engine
-from detente.engines.base import FloatArray
+from detente.engines.base import BoolArray, FloatArray
 
 #: The monthly series, in the order of ``Trajectories.series``.
 SERIES = (
@@ -103,10 +103,12 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
         standing = coef.back_channel_working.copy()
     zeros = np.zeros(b)
     # months in which an event sets a faction's values (the others skip the override)
-    sets_values = ~(
-        np.isnan(inputs.new_position).all(axis=(0, 2))
-        & np.isnan(inputs.new_capability).all(axis=(0, 2))
-        & np.isnan(inputs.new_salience).all(axis=(0, 2))
+    sets_values: BoolArray = np.asarray(
+        ~(
+            np.isnan(inputs.new_position).all(axis=(0, 2))
+            & np.isnan(inputs.new_capability).all(axis=(0, 2))
+            & np.isnan(inputs.new_salience).all(axis=(0, 2))
+        )
     )
 
     for t in range(months):
@@ -143,7 +145,11 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
         new_offer = np.clip(inputs.offer[:, t, :], 0.0, 1.0)
         if t >= inputs.drawn_from:
             to_come = np.stack(
-                [coef.offer_rate * willing, zeros, coef.mediation_rate * inputs.mediator * openness],
+                [
+                    coef.offer_rate * willing,
+                    zeros,
+                    coef.mediation_rate * inputs.mediator * openness,
+                ],
                 axis=1,
             )
             new_offer = 1.0 - (1.0 - new_offer) * (1.0 - to_come)
@@ -198,25 +204,20 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             live[:, 2],
         )
 
-        def first(legitimacy: FloatArray, legacy: FloatArray, own: FloatArray, sal: FloatArray):
-            common = leader.common_utility(
-                coef,
-                value,
-                unstable,
-                legacy,
-                elite,
-                share,
-                inputs.regime_change_belief,
-                inputs.demand_scope,
-                own,
-                sal,
-            )
-            face = leader.face_utility(coef, legitimacy, p_bar, rallied)
-            utilities = leader.channel_utilities(coef, common, face, value)
-            hazards = chance * leader.accept(np.stack(utilities, axis=1))
-            return utilities[0], leader.first_opening(hazards)
-
-        utility, first_inc = first(
+        month = (
+            coef,
+            chance,
+            value,
+            unstable,
+            elite,
+            share,
+            inputs.regime_change_belief,
+            inputs.demand_scope,
+            p_bar,
+            rallied,
+        )
+        utility, first_inc = leader.openings(
+            *month,
             inputs.legitimacy_of_talks,
             inputs.legacy_weight,
             position[:, inputs.leader],
@@ -229,7 +230,8 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             successor = successor + incumbent * lam
             incumbent = incumbent * (1.0 - lam)
             replaced = 1.0 - (1.0 - replaced) * (1.0 - lam)
-            _, first_succ = first(
+            _, first_succ = leader.openings(
+                *month,
                 inputs.successor_legitimacy,
                 inputs.successor_legacy,
                 inputs.successor_position,

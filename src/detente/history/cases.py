@@ -17,7 +17,6 @@ from detente.scenario.coercion import Scenario, format_month, load_scenario, par
 from detente.scenario.sample import Lens
 from detente.scenario.yamlio import load_yaml_text, read_text
 
-
 #: Horizons (months after the as-of month) every case is scored at.
 SCORED_HORIZONS = (6, 12, 24, 36)
 
@@ -172,7 +171,7 @@ def calibration(p: FloatArray, y: FloatArray, bins: int = 5) -> list[dict[str, o
 
 
 def scores(p: FloatArray, y: FloatArray) -> dict[str, float | int]:
-    """Brier and log loss of forecasts ``p`` and of the leave-one-out base rate, on outcomes ``y``."""
+    """Brier and log loss of forecasts ``p`` and of the leave-one-out base rate, on ``y``."""
     base = leave_one_out_base_rate(y)
     return {
         "n": len(y),

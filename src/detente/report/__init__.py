@@ -10,6 +10,7 @@ from typing import Any
 
 from detente import __version__
 from detente.analysis.sensitivity import ScenarioSensitivity
+from detente.dynamics.simulate import CHANNELS
 from detente.forecast import Forecast
 from detente.scenario.coercion import Scenario, iter_params
 from detente.scenario.sample import coefficient_params
@@ -43,11 +44,14 @@ def _png(draw: Any, *args: Any) -> str:
 def _forecast_table(f: Forecast) -> str:
     rows = "".join(
         f"<tr><td>{h} months</td><td class='num'>{v['p']:.2f}</td>"
-        f"<td class='num'>{v['lo']:.2f} - {v['hi']:.2f}</td></tr>"
+        f"<td class='num'>{v['lo']:.2f} - {v['hi']:.2f}</td>"
+        + "".join(f"<td class='num'>{v['by_channel'][c]:.2f}</td>" for c in CHANNELS)
+        + "</tr>"
         for h, v in f.by_horizon().items()
     )
     return (
-        "<table><tr><th>direct talks within</th><th>probability</th><th>90% interval</th></tr>"
+        "<table><tr><th>direct talks within</th><th>probability</th><th>90% interval</th>"
+        "<th>first: public</th><th>secret</th><th>mediated</th></tr>"
         f"{rows}</table>"
     )
 
@@ -164,7 +168,8 @@ def build_report(
 <title>{_e(scn.title)} - detente report</title><style>{_CSS}</style></head>
 <body>
 <h1>{_e(scn.title)}</h1>
-<p class="meta">{_e(scn.sender)} &rarr; {_e(scn.target)}; from {_e(scn.start)}, {f.horizon} months;
+<p class="meta">{_e(scn.sender)} &rarr; {_e(scn.target)}; from {_e(scn.start)}; as of the end of
+{_e(f.as_of)} (only events announced by then; given no talks by then), {f.horizon} months;
 {f.draws:,} draws, seed {f.seed}{lens}; engine {_e(scn.engine)}; detente {__version__};
 made {created}.</p>
 <h2>The question</h2>

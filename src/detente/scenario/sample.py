@@ -220,9 +220,7 @@ def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -
             )
 
 
-def build_case(
-    scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int = 0
-) -> CaseInputs:
+def build_case(scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int = 0) -> CaseInputs:
     """The case's arrays from drawn numbers ``v`` (by path), laid out over ``months``.
 
     ``as_of`` is the month index of the as-of month: events announced after it are left out (a

@@ -81,8 +81,11 @@ def validation_error(file: str, exc: ValidationError) -> InputError:
         msg = "unknown key"
     elif err["type"] == "missing":
         msg = "missing field"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
     value = err.get("input")
-    shown = f" (got {value!r})" if err["type"] not in ("missing",) and _short(value) else ""
+    said = repr(value) in msg
+    shown = f" (got {value!r})" if err["type"] != "missing" and _short(value) and not said else ""
     extra = f"; {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
     return InputError(file, format_loc(loc), f"{msg}{shown}{extra}")
 
