@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/detente run examples/iran-2018.yaml
+	$(BIN)/detente run examples/cases/iran-2018.yaml
 
 test: setup
 	$(BIN)/python -m pytest

@@ -36,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, local only")
     args = parser.parse_args()
-    scn = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    scn = load_scenario(ROOT / "examples" / "cases" / "iran-2018.yaml")
     grid = 10 if args.quick else 50
     axes = [
         Axis.parse(f"leader.legitimacy_of_talks=-1:1:{grid}"),

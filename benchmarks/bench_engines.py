@@ -63,7 +63,7 @@ def main() -> None:
         engine = ExpectedUtility(variant=variant, rounds=50)  # type: ignore[arg-type]
         secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
         rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws", secs))
-    flagship = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    flagship = load_scenario(ROOT / "examples" / "cases" / "iran-2018.yaml")
     for n in (1_000, 10_000, 100_000) if not args.quick else (1_000,):
         secs = best_of(lambda n=n: run_scenario(flagship, draws=n, seed=1), repeat=1)
         rows.append((f"coercion model, iran-2018, 36 months, {n:,} draws", secs))

@@ -26,7 +26,7 @@ def pressure_table() -> str:
     from detente.scenario.sample import load_lens
 
     rows = []
-    for _, scn in load_library(ROOT / "examples"):
+    for _, scn in load_library(ROOT / "examples" / "cases"):
         pain = run_scenario(scn, draws=500, horizon=24).mean_paths()["pain"].mean()
         cells = [scn.id, f"{pain:.2f}"]
         for lens in (None, "author", "proponent"):
@@ -54,7 +54,7 @@ def main() -> None:
     cv = detente("backtest", "ties", "--train", args.ties, "--cv", "5")
     plot = Path(args.output).with_name("calibration.png")
     lib = detente(
-        "backtest", "cases", "examples", "--ties", args.ties, "--plot", str(plot), "--force",
+        "backtest", "cases", "examples/cases", "--ties", args.ties, "--plot", str(plot), "--force",
         "--origins", "6",
     )  # fmt: skip
     rows = "\n".join(
@@ -109,8 +109,8 @@ out. The base-rate Brier score uses each fold's own training base rate.
 
 ## The inside view: the coercion model on {lib["n_cases"]} historical episodes, with no hindsight
 
-`detente backtest cases examples --ties TIES.csv --origins 6`: the coercion model, with its shipped
-global coefficients (none fitted), on every scenario with an outcome in `examples/`, each forecast
+`detente backtest cases examples/cases --ties TIES.csv --origins 6`: the coercion model, with its shipped
+global coefficients (none fitted), on every scenario with an outcome in `examples/cases/`, each forecast
 **as of its start**: only events announced by the end of the start month are seen, and the
 forecast counts months from it (`docs/model.md`, "As-of runs"). Outcome: 1 if the target entered
 **direct** talks with the sender within h months after the start month (mediated talks, or talks

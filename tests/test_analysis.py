@@ -68,7 +68,7 @@ def test_tip_not_found_is_said_plainly() -> None:
 
 
 def test_fixed_values_are_checked() -> None:
-    scn = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    scn = load_scenario(ROOT / "examples" / "cases" / "iran-2018.yaml")
     check_fixed(scn, {"leader.legacy_weight": 0.2, "coefficients.w_legacy": 1.0})
     with pytest.raises(InputError, match="no such parameter"):
         check_fixed(scn, {"leader.legacy": 0.2})
@@ -77,7 +77,7 @@ def test_fixed_values_are_checked() -> None:
 
 
 def test_fixing_a_parameter_moves_only_that_parameter() -> None:
-    scn = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    scn = load_scenario(ROOT / "examples" / "cases" / "iran-2018.yaml")
     base = run_scenario(scn, draws=200, seed=2)
     same = run_scenario(scn, draws=200, seed=2, fixed={})
     assert base.to_dict() == same.to_dict()

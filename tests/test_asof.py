@@ -25,7 +25,7 @@ from detente.scenario.sample import load_lens
 from .conftest import DATA, ROOT
 from .test_cli import detente
 
-IRAN_2012 = ROOT / "examples" / "iran-2012.yaml"
+IRAN_2012 = ROOT / "examples" / "cases" / "iran-2012.yaml"
 NEUTRAL = yaml.safe_load((DATA / "neutral.yaml").read_text())
 
 
@@ -120,7 +120,7 @@ def test_first_openings_never_exceed_the_months_chance(rows: list[list[float]]) 
 
 @pytest.mark.parametrize("case", ["iran-2012", "dprk-2017", "syria-2011", "iran-1979"])
 def test_channels_sum_to_at_most_one_and_direct_is_the_headline(case: str) -> None:
-    f = run_scenario(load_scenario(ROOT / "examples" / f"{case}.yaml"), draws=200, seed=2)
+    f = run_scenario(load_scenario(ROOT / "examples" / "cases" / f"{case}.yaml"), draws=200, seed=2)
     for h in f.by_horizon().values():
         ch = h["by_channel"]
         assert ch["public"] + ch["secret"] == pytest.approx(h["p"], abs=1e-12)
@@ -184,7 +184,7 @@ def test_the_senders_side_matters() -> None:
 
 def _examples_with_pain() -> list[str]:
     out = []
-    for path, scn in load_library(ROOT / "examples"):
+    for path, scn in load_library(ROOT / "examples" / "cases"):
         pain = run_scenario(scn, draws=100, seed=1, horizon=24).mean_paths()["pain"].mean()
         if pain > 0.1:
             out.append(path.stem)
@@ -200,7 +200,7 @@ def test_pressure_moves_the_forecast_where_pain_is_not_trivial(case: str) -> Non
     shipped coefficients and the proponent's lens; under the author's lens pressure works less
     (or backfires) on a leader whom talks delegitimise. Log-odds, because a probability near 0
     or 1 can only move a little in absolute terms."""
-    scn = load_scenario(ROOT / "examples" / f"{case}.yaml")
+    scn = load_scenario(ROOT / "examples" / "cases" / f"{case}.yaml")
     effect = analysis.pressure_effect
     shipped = effect(scn, draws=300, seed=4, horizon=24)
     proponent = effect(scn, draws=300, seed=4, horizon=24, lens=load_lens("proponent"))
@@ -216,7 +216,7 @@ def test_painful_examples_exist() -> None:
 
 
 def test_old_format_files_load_with_defaults() -> None:
-    scn = parse_scenario(yaml.safe_load((ROOT / "examples" / "iran-2018.yaml").read_text()), "x")
+    scn = parse_scenario(yaml.safe_load((ROOT / "examples" / "cases" / "iran-2018.yaml").read_text()), "x")
     assert scn.sender_side is None and scn.mediators == [] and scn.standing_channel == "none"
     f = run_scenario(scn, draws=50)
     assert 0 <= f.by_horizon()["24"]["p"] <= 1
@@ -231,7 +231,7 @@ def test_case_origins_and_outcomes() -> None:
 
 
 def test_backtest_by_origin_cli() -> None:
-    r = detente("backtest", "cases", ROOT / "examples", "--draws", "40", "--origins", "12",
+    r = detente("backtest", "cases", ROOT / "examples" / "cases", "--draws", "40", "--origins", "12",
                 "--json", "--no-store")  # fmt: skip
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)

@@ -137,7 +137,7 @@ def test_version() -> None:
     assert r.returncode == 0 and r.stdout.startswith("detente ")
 
 
-IRAN_2018 = ROOT / "examples" / "iran-2018.yaml"
+IRAN_2018 = ROOT / "examples" / "cases" / "iran-2018.yaml"
 
 
 def test_run_json_contract(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_compare_lenses_and_scenarios() -> None:
     doc = json.loads(r.stdout)
     assert [x["lens"] for x in doc["runs"]] == ["author", "proponent"]
     assert doc["difference"]["24"] > 0.3
-    two = detente("compare", ROOT / "examples" / "iran-2012.yaml", IRAN_2018, "--draws", "200")
+    two = detente("compare", ROOT / "examples" / "cases" / "iran-2012.yaml", IRAN_2018, "--draws", "200")
     assert two.returncode == 0 and "iran-2012" in two.stdout and "difference" in two.stdout
     assert detente("compare", IRAN_2018).returncode == 2
 

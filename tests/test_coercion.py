@@ -102,7 +102,7 @@ def test_events_move_the_outcome() -> None:
 
 
 def test_same_seed_same_numbers_and_seeds_differ() -> None:
-    scn = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    scn = load_scenario(ROOT / "examples" / "cases" / "iran-2018.yaml")
     a = run_scenario(scn, draws=300, seed=11)
     b = run_scenario(scn, draws=300, seed=11)
     c = run_scenario(scn, draws=300, seed=12)
@@ -113,7 +113,7 @@ def test_same_seed_same_numbers_and_seeds_differ() -> None:
 
 def test_draws_are_a_prefix_stable_sample() -> None:
     """Parameter streams are per parameter: draw k is the same whether 100 or 300 are run."""
-    scn = load_scenario(ROOT / "examples" / "iran-2018.yaml")
+    scn = load_scenario(ROOT / "examples" / "cases" / "iran-2018.yaml")
     small = run_scenario(scn, draws=100, seed=3)
     large = run_scenario(scn, draws=300, seed=3)
     np.testing.assert_array_equal(small.paths.p_talks, large.paths.p_talks[:100])
@@ -193,7 +193,7 @@ def test_lenses_load_and_bad_lens(tmp_path: Path) -> None:
 
 # --- the three reference cases: the same equations and global coefficients for all -------------
 
-CASES = ROOT / "examples"
+CASES = ROOT / "examples" / "cases"
 
 
 def p_within(case: str, months: int, lens: str | None = None) -> float:

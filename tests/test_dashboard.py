@@ -36,7 +36,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("scenarios")
-    shutil.copy(ROOT / "examples" / "iran-2018.yaml", folder)
+    shutil.copy(ROOT / "examples" / "cases" / "iran-2018.yaml", folder)
     port = _free_port()
     config = uvicorn.Config(
         create_app(folder, folder / "runs.sqlite"), host="127.0.0.1", port=port, log_level="error"

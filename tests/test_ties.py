@@ -142,7 +142,7 @@ def test_reference_class_on_synthetic_episodes() -> None:
 
 @needs_shared
 def test_outside_view_cli_and_run(tmp_path: Path) -> None:
-    iran = ROOT / "examples" / "iran-2018.yaml"
+    iran = ROOT / "examples" / "cases" / "iran-2018.yaml"
     r = detente("outside-view", iran, "--ties", SHARED, "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)

@@ -100,5 +100,5 @@ def test_save_makes_a_new_file_and_never_overwrites(client: TestClient, tmp_path
 
 
 def test_examples_folder_serves(tmp_path: Path) -> None:
-    c = TestClient(create_app(ROOT / "examples", tmp_path / "r.sqlite"))
+    c = TestClient(create_app(ROOT / "examples" / "cases", tmp_path / "r.sqlite"))
     assert "iran-2012.yaml" in c.get("/api/scenarios").json()

@@ -974,7 +974,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
     scenarios: Annotated[
         Path, typer.Option(help="Folder of scenarios to open, and where edits are saved.")
-    ] = Path("examples"),
+    ] = Path("examples/cases"),
     store: StoreOpt = None,
 ) -> None:
     """The local web dashboard: open a scenario, move its assumptions, see the forecast."""
@@ -1115,7 +1115,7 @@ def outside_view_cmd(
 @backtest_app.command("cases")
 def backtest_cases_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of scenarios with outcomes.")] = Path(
-        "examples"
+        "examples/cases"
     ),
     horizon: Annotated[int, typer.Option(min=1, max=240, help="Months.")] = 24,
     draws: Annotated[int, typer.Option(min=10, max=100_000, help="Draws per case.")] = 1000,
