@@ -281,3 +281,15 @@ def test_a_value_dated_after_the_as_of_month_is_refused() -> None:
     with pytest.raises(InputError, match="dated 2020-06, after the as-of month"):
         run_scenario(scn, draws=10, as_of="2020-03")
     run_scenario(scn, draws=10, as_of="2020-06")
+
+
+def test_a_pressure_phase_announced_later_is_unknown_and_the_one_before_goes_on() -> None:
+    data = copy.deepcopy(NEUTRAL)
+    unknown = run(data, as_of="2020-03")  # the finance phase from 2020-06 is not yet announced
+    p = unknown["trajectories"]["pressure"]
+    assert p[5] == pytest.approx(p[6]) and p[6] == pytest.approx(p[-1])  # oil alone throughout
+    data["pressure"]["finance"]["timeline"][0]["announced"] = "2020-02"
+    known = run(data, as_of="2020-03")
+    assert known["trajectories"]["pressure"][5] > p[5]  # from 2020-06 on
+    assert known["trajectories"]["pressure"][4] == p[4]
+    assert run(NEUTRAL, as_of="2020-06")["trajectories"]["pressure"][5] > p[5]

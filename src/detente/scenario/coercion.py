@@ -81,14 +81,21 @@ def _optional_month(v: str | None) -> str | None:
 
 
 class Phase(_Strict):
-    """From this month on (until the next phase), the channel's pressure."""
+    """From this month on (until the next phase), the channel's pressure; known from
+    ``announced`` (default: its month)."""
 
     start: str = Field(alias="from")
+    announced: str | None = None
     intensity: P01
     enforcement: P01
     note: str | None = None
 
     _check = field_validator("start")(_month_field)
+    _check_announced = field_validator("announced")(_optional_month)
+
+    @property
+    def known_from(self) -> str:
+        return self.announced or self.start
 
 
 class Channel(_Strict):

@@ -231,10 +231,17 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int 
     channels = list(scn.pressure)
     pressure = np.zeros((draws, months, len(channels)))
     for c, name in enumerate(channels):
-        phases = scn.pressure[name].timeline
-        for k, phase in enumerate(phases):
+        # a phase not announced by the as-of month is unknown: the one before it goes on
+        phases = [
+            (k, phase)
+            for k, phase in enumerate(scn.pressure[name].timeline)
+            if scn.month_index(phase.known_from) <= as_of
+        ]
+        for j, (k, phase) in enumerate(phases):
             begin = max(0, scn.month_index(phase.start))
-            end = months if k + 1 == len(phases) else max(0, scn.month_index(phases[k + 1].start))
+            end = (
+                months if j + 1 == len(phases) else max(0, scn.month_index(phases[j + 1][1].start))
+            )
             if begin >= min(end, months):
                 continue
             base = f"pressure.{name}.timeline[{k}]"
