@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean validation
+.PHONY: setup run test lint bench clean validation fit
 
 setup: $(STAMP)
 
@@ -29,6 +29,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_engines.py
 	$(BIN)/python benchmarks/bench_analysis.py
+	$(BIN)/python benchmarks/bench_fit.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
@@ -36,3 +37,7 @@ clean:
 TIES ?= ../shared/data/ties/ties-4.1-dev.csv
 validation: setup
 	$(BIN)/python scripts/make_validation.py --ties $(TIES)
+
+# Fit the choice's coefficients to the case library and ship them with the package.
+fit: setup
+	$(BIN)/detente fit examples/cases -o src/detente/scenario/coefficients.fitted.yaml --lenses author,proponent --force

@@ -17,6 +17,153 @@ ROOT = Path(__file__).resolve().parents[1]
 HORIZONS = ("6", "12", "24", "36")
 
 
+def verdict(lenses: dict[str, Any]) -> str:
+    """Which thesis history favours, by how much, and how sure, in one paragraph."""
+    named = {n: v for n, v in lenses.items() if n != "telling_cases"}
+    if len(named) != 2:
+        return ""
+    (a, va), (b, vb) = sorted(named.items(), key=lambda kv: -kv[1]["weight"])
+    lo, hi = va["weight_ci"]
+    sure = (
+        "and the bootstrap interval of its weight stays above one half"
+        if lo > 0.5
+        else "but the bootstrap interval of its weight reaches below one half: the evidence "
+        "does not settle it"
+    )
+    return (
+        f"History favours the **{a}** lens: weight {va['weight']:.2f} against {vb['weight']:.2f} "
+        f"(out-of-sample log loss {va['log_loss']:.3f} against {vb['log_loss']:.3f}), {sure} "
+        f"({lo:.2f}-{hi:.2f})."
+    )
+
+
+def pool_text(pool: dict[str, Any] | None) -> str:
+    if not pool:
+        return "No TIES file was given, so there is no outside view to pool with."
+    if "brier" not in pool:
+        return str(pool.get("note", ""))
+    return (
+        "A logit-linear pool of the model's out-of-sample forecast and the TIES outside view, "
+        "logit p = w logit p_model + (1 - w) logit p_TIES, each case pooled with a weight fitted "
+        f"on the other cases ({pool['n']} cases with a TIES profile; the weight on the model "
+        f"fitted on all of them: {pool['weight_on_model']:.2f}).\n\n"
+        "| forecaster | Brier |\n|---|---|\n"
+        f"| model, out of sample | {pool['model_brier']:.3f} |\n"
+        f"| TIES outside view | {pool['outside_brier']:.3f} |\n"
+        f"| pooled, weight out of sample | {pool['brier']:.3f} |"
+    )
+
+
+def fitted_table() -> str:
+    """The shipped fitted coefficients against the a-priori values."""
+    import yaml
+
+    path = ROOT / "src" / "detente" / "scenario" / "coefficients.fitted.yaml"
+    if not path.exists():
+        return "No fitted coefficients ship with this build (`make fit` writes them)."
+    data = yaml.safe_load(path.read_text())
+    meta = data.get("fitted_on", {})
+    apriori = yaml.safe_load(
+        (ROOT / "src" / "detente" / "scenario" / "coefficients.yaml").read_text()
+    )
+    rows = []
+    for name, p in data.items():
+        if name == "fitted_on" or "fitted" not in str(p.get("source", "")):
+            continue
+        src = p["source"]
+        ci = src.split("(Laplace) ")[1].split(";")[0] if "(Laplace) " in src else ""
+        rows.append(f"| {name} | {apriori[name]['value']:g} | {p['value']:.3g} | {ci} |")
+    weights = meta.get("lens_weights")
+    lw = (
+        "; lens weights stored: " + ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
+        if weights
+        else ""
+    )
+    return (
+        f"Fitted on {meta.get('cases_with_information')} of {meta.get('cases')} cases "
+        f"(library SHA-256 {str(meta.get('library_sha256', ''))[:12]}, detente "
+        f"{meta.get('detente')}, {meta.get('draws_per_case')} draws per case, converged: "
+        f"{meta.get('converged')}){lw}.\n\n"
+        "| coefficient | a priori | fitted | 90% interval |\n|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+#: The second coder's episodes (docs/double-coding-second.yaml), by their number, as case ids.
+SECOND_CODER_IDS = {
+    1: "iran-1979", 2: "iran-2006", 3: "iran-2012", 4: "iran-2018", 5: "venezuela-2017",
+    6: "russia-2014", 7: "libya-2011", 8: "serbia-1992", 9: "dprk-2017", 10: "iraq-1990",
+    11: "cuba-1962", 12: "venezuela-2019", 13: "sudan-1997", 14: "qatar-2017", 15: "india-1998",
+    16: "niger-2023",
+}  # fmt: skip
+
+
+def double_coding() -> str:
+    """Agreement between the case files' outcomes and the second, blind coding."""
+    import yaml
+
+    path = ROOT / "docs" / "double-coding-second.yaml"
+    if not path.exists():
+        return "No second coding in this build."
+    second = yaml.safe_load(path.read_text())
+    rows, same_kind, same_month, near_month, same_scored, n = [], 0, 0, 0, 0, 0
+    kinds_a, kinds_b = [], []
+    for entry in second:
+        num = int(str(entry["episode"]).split(".")[0])
+        cid = SECOND_CODER_IDS.get(num)
+        f = ROOT / "examples" / "cases" / f"{cid}.yaml"
+        if cid is None or not f.exists():
+            continue
+        first = yaml.safe_load(f.read_text())
+        o = first["outcome"]
+        start = first["start"]
+        k1, m1 = o["kind"], o.get("month")
+        k2, m2 = entry["kind"], entry.get("month")
+        m2 = None if m2 in (None, "none") else str(m2)
+        n += 1
+        kinds_a.append(k1)
+        kinds_b.append(k2)
+        same_kind += k1 == k2
+        if m1 and m2:
+            gap = abs(_month(str(m1)) - _month(m2))
+            same_month += gap == 0
+            near_month += gap <= 1
+        elif not m1 and not m2:
+            same_month += 1
+            near_month += 1
+        scored = [
+            int(k == "direct" and m is not None and 0 < _month(str(m)) - _month(start) <= 24)
+            for k, m in ((k1, m1), (k2, m2))
+        ]
+        same_scored += scored[0] == scored[1]
+        rows.append(f"| {cid} | {k1} {m1 or ''} | {k2} {m2 or ''} | {scored[0]} / {scored[1]} |")
+    kappa = _kappa(kinds_a, kinds_b)
+    return (
+        f"{n} outcomes coded twice: by the case files' coders and by a second coder who worked "
+        "apart, from the codebook and the record only, without seeing the files "
+        "(`docs/double-coding-second.yaml`, with each coding's justification). Agreement: kind "
+        f"{same_kind}/{n} (Cohen's kappa {kappa:.2f}), month {same_month}/{n} exactly and "
+        f"{near_month}/{n} within a month, and the scored outcome (direct talks within 24 "
+        f"months) {same_scored}/{n}.\n\n"
+        "| case | first coding | second coding | scored (24 months): first / second |\n"
+        "|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+def _month(text: str) -> int:
+    y, m = text.split("-")[:2]
+    return int(y) * 12 + int(m) - 1
+
+
+def _kappa(a: list[str], b: list[str]) -> float:
+    cats = sorted(set(a) | set(b))
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pe = sum((a.count(c) / n) * (b.count(c) / n) for c in cats)
+    return (po - pe) / (1 - pe) if pe < 1 else 1.0
+
+
 def pressure_table() -> str:
     """Per case, P(talks within 24 months) at pressure scales 0, 0.5, 1 and pressure's share of
     the variance, under the shipped coefficients and each lens."""
@@ -55,8 +202,11 @@ def main() -> None:
     plot = Path(args.output).with_name("calibration.png")
     lib = detente(
         "backtest", "cases", "examples/cases", "--ties", args.ties, "--plot", str(plot), "--force",
-        "--origins", "6",
+        "--origins", "6", "--cv", "--lenses", "author,proponent",
     )  # fmt: skip
+    cvd = lib["cv"]
+    fitted = fitted_table()
+    double = double_coding()
     rows = "\n".join(
         f"| {c['id']} | {c['as_of']} | "
         + " | ".join(f"{c['p_by_horizon'][h]:.2f} ({c['outcome_by_horizon'][h]})" for h in HORIZONS)
@@ -85,6 +235,46 @@ def main() -> None:
         for r in lib["calibration"]
     )
     ov = lib.get("outside_view", {})
+    cv_by_h = "\n".join(
+        f"| {h} | {v['n']} | {v['brier']:.3f} [{v['brier_ci'][0]:.3f}-{v['brier_ci'][1]:.3f}]"
+        f" | {v['log_loss']:.3f} | {v['base_rate_brier']:.3f} | {v['heuristic_brier']:.3f}"
+        f" | {v['unfitted_brier']:.3f} |"
+        for h, v in cvd["by_horizon"].items()
+    )
+    cv_by_o = "\n".join(
+        f"| {o} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f}"
+        f" | {v['unfitted_brier']:.3f} |"
+        for o, v in cvd.get("by_origin", {}).items()
+    )
+    cv_calib = "\n".join(
+        f"| {r['bin']} | {r['n']} | "
+        + ("-" if r["mean_forecast"] is None else f"{r['mean_forecast']:.2f}")
+        + " | "
+        + ("-" if r["observed"] is None else f"{r['observed']:.2f}")
+        + " |"
+        for r in cvd["calibration"]
+    )
+    hk = str(cvd["horizon"])
+    cv_cases = "\n".join(
+        f"| {c['id']} | {c['p'][hk]:.2f} | {c['unfitted'][hk]:.2f} | {c['outcome'][hk]} |"
+        for c in cvd["cases"]
+    )
+    worst = sorted(cvd["cases"], key=lambda c: -((c["p"][hk] - c["outcome"][hk]) ** 2))[:6]
+    misses = ", ".join(f"{c['id']} ({c['p'][hk]:.2f}, outcome {c['outcome'][hk]})" for c in worst)
+    lenses = cvd.get("lenses", {})
+    lens_rows = "\n".join(
+        f"| {n} | {v['brier']:.3f} | {v['log_loss']:.3f} | {v['weight']:.2f}"
+        f" [{v['weight_ci'][0]:.2f}-{v['weight_ci'][1]:.2f}] |"
+        for n, v in lenses.items()
+        if n != "telling_cases"
+    )
+    lens_verdict = verdict(lenses)
+    telling = ", ".join(
+        f"{t['id']} ({t['log_score_gap']:+.2f}, outcome {t['outcome']})"
+        for t in lenses.get("telling_cases", [])
+    )
+    pool = pool_text(cvd.get("pooled"))
+    n_lib = lib["n_cases"] + len(lib.get("excluded", {}))
     text = f"""# Validation: the outside view and the case library
 
 Generated by `make validation TIES={args.ties}` (`scripts/make_validation.py`)
@@ -107,10 +297,11 @@ out. The base-rate Brier score uses each fold's own training base rate.
 | log loss | {cv["log_loss"]:.4f} |
 | AUC | {cv["auc"]:.4f} |
 
-## The inside view: the coercion model on {lib["n_cases"]} historical episodes, with no hindsight
+## The inside view as shipped: the coercion model on {lib["n_cases"]} historical episodes, with no hindsight
 
-`detente backtest cases examples/cases --ties TIES.csv --origins 6`: the coercion model, with its shipped
-global coefficients (none fitted), on every scenario with an outcome in `examples/cases/`, each forecast
+`detente backtest cases examples/cases --ties TIES.csv --origins 6`: the coercion model, with its
+shipped global coefficients (fitted on this library: these figures are in sample; the next
+sections judge the model out of sample), on every scenario with an outcome in `examples/cases/`, each forecast
 **as of its start**: only events announced by the end of the start month are seen, and the
 forecast counts months from it (`docs/model.md`, "As-of runs"). Outcome: 1 if the target entered
 **direct** talks with the sender within h months after the start month (mediated talks, or talks
@@ -158,17 +349,91 @@ variance of the per-draw forecasts over the scales 0, 0.25, ..., 1
 |---|---|---|---|---|---|---|---|
 {pressure}
 
-### Calibration of the model
-
-![calibration of the coercion model on the case library](calibration.png)
+### Calibration of the model as shipped (in sample)
 
 | forecast | cases | mean forecast | observed |
 |---|---|---|---|
 {calib}
 
-With {lib["n_cases"]} cases these figures are indicative, not precise. The global coefficients were
-set a priori (`src/detente/scenario/coefficients.yaml`) and not fitted to any case, so there is
-nothing to leave out; if coefficients are ever fitted, they must be scored leave-one-case-out.
+## Fitted to history: the coefficients of the choice
+
+`detente fit examples/cases` (`make fit` writes `src/detente/scenario/coefficients.fitted.yaml`,
+which the package uses by default; `--coefficients apriori` gives the a-priori values of
+`coefficients.yaml`). The likelihood of each case's observed first talks (or of none by its
+horizon) under the monthly hazards of its forecast as of its start, averaged over its parameter
+draws; weakly informative priors from each coefficient's documented range (normal on the log or
+logit scale, the range as +-2 sd); the posterior mode, with Laplace 90% intervals. Only the
+choice's coefficients are fitted (the leader's weights, the channel and sender coefficients); the
+dynamics' keep their a-priori values. Cases at the table in their start month carry no
+information and are left out of the likelihood.
+
+{fitted}
+
+## Judged on cases it never saw
+
+`detente backtest cases examples/cases --cv --lenses author,proponent --origins 6`: for each case
+in turn, the coefficients are refitted on the other cases only (each refit starts from the
+prior's mean, so no fit that saw the case is used) and the case is forecast as of its start with
+them. Beside it, on the same cases: the leave-one-out base rate, a one-line heuristic (talks if
+the leader's `legitimacy_of_talks` > 0), and the a-priori coefficients. The interval is a 90%
+bootstrap over cases of the Brier score.
+
+| within (months) | cases | Brier, fitted out of sample [90% interval] | log loss | base rate | heuristic | a-priori coefficients |
+|---|---|---|---|---|---|---|
+{cv_by_h}
+
+By origin (as of every 6 months after the start, until the talks or the horizon; within
+{cvd["horizon"]} months):
+
+| months after the start | forecasts | Brier, out of sample | base rate | a-priori coefficients |
+|---|---|---|---|---|
+{cv_by_o}
+
+![calibration, out of sample](calibration.png)
+
+| forecast (out of sample) | cases | mean forecast | observed |
+|---|---|---|---|
+{cv_calib}
+
+Per case, out of sample, within {cvd["horizon"]} months (outcome in brackets); the misses are the
+cases with the largest squared error:
+
+| case | fitted without it | a-priori coefficients | outcome |
+|---|---|---|---|
+{cv_cases}
+
+Largest misses out of sample: {misses}.
+
+## The two theses, weighed by evidence
+
+Each lens's forecasts, out of sample (its beliefs on top of the coefficients refitted without the
+case), and the stacking weights (Yao, Vehtari, Simpson & Gelman 2018) that the out-of-sample log
+scores earn; the weights sum to 1, and their 90% interval is over bootstrap resamples of the
+cases. `--lens weighted` forecasts with the lenses mixed by the weights stored by `detente fit
+--lenses author,proponent`.
+
+| lens | Brier | log loss | weight [90% interval] |
+|---|---|---|---|
+{lens_rows}
+
+{lens_verdict}
+
+The cases that tell the two theses apart most (gap in out-of-sample log score, author minus
+proponent): {telling}.
+
+## Inside view with outside view
+
+{pool}
+
+## The case library and its coding
+
+{n_lib} episodes in `examples/cases/`, coded by `docs/codebook.md` (what counts as direct,
+mediated and side talks; the start rule; the as-of rule; how each block is coded). The 15 cases
+of the first library were recoded by it; what changed is in `docs/recoding.md`.
+
+### Double coding of outcomes
+
+{double}
 """
     Path(args.output).write_text(text)
     print(f"wrote {args.output}")

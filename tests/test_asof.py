@@ -111,11 +111,11 @@ def test_a_forecast_is_the_survival_weighted_conditional_of_the_replay() -> None
     )
 )
 def test_first_openings_never_exceed_the_months_chance(rows: list[list[float]]) -> None:
-    h = np.array(rows)
+    h = np.array(rows).T  # channels first
     first = leader.first_opening(h)
     assert np.all(first >= 0)
-    assert np.all(first.sum(axis=1) <= 1 - np.prod(1 - h, axis=1) + 1e-12)
-    np.testing.assert_allclose(first.sum(axis=1), 1 - np.prod(1 - h, axis=1), atol=1e-12)
+    assert np.all(first.sum(axis=0) <= 1 - np.prod(1 - h, axis=0) + 1e-12)
+    np.testing.assert_allclose(first.sum(axis=0), 1 - np.prod(1 - h, axis=0), atol=1e-12)
 
 
 @pytest.mark.parametrize("case", ["iran-2012", "dprk-2017", "syria-2011", "iran-1979"])
@@ -216,7 +216,9 @@ def test_painful_examples_exist() -> None:
 
 
 def test_old_format_files_load_with_defaults() -> None:
-    scn = parse_scenario(yaml.safe_load((ROOT / "examples" / "cases" / "iran-2018.yaml").read_text()), "x")
+    scn = parse_scenario(
+        yaml.safe_load((ROOT / "examples" / "cases" / "iran-2018.yaml").read_text()), "x"
+    )
     assert scn.sender_side is None and scn.mediators == [] and scn.standing_channel == "none"
     f = run_scenario(scn, draws=50)
     assert 0 <= f.by_horizon()["24"]["p"] <= 1
@@ -293,3 +295,18 @@ def test_a_pressure_phase_announced_later_is_unknown_and_the_one_before_goes_on(
     assert known["trajectories"]["pressure"][5] > p[5]  # from 2020-06 on
     assert known["trajectories"]["pressure"][4] == p[4]
     assert run(NEUTRAL, as_of="2020-06")["trajectories"]["pressure"][5] > p[5]
+
+
+def test_a_value_inside_an_event_not_yet_announced_may_be_dated_later() -> None:
+    data = copy.deepcopy(NEUTRAL)
+    vote = {
+        "month": "2020-09",
+        "type": "election",
+        "source": "t",
+        "changes": {"Doves": {"capability": {"value": 60, "assumption": "t", "dated": "2020-09"}}},
+    }
+    scn = parse_scenario(with_events(data, vote), "x")
+    run_scenario(scn, draws=10, as_of="2020-03")  # the election is not seen: no refusal
+    vote["announced"] = "2020-02"  # now seen, with a value dated after the as-of month
+    with pytest.raises(InputError, match="after the as-of month"):
+        run_scenario(parse_scenario(with_events(data, vote), "x"), draws=10, as_of="2020-03")

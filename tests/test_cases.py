@@ -47,7 +47,9 @@ def test_scores_by_hand() -> None:
 
 def test_backtest_cases_cli_json(tmp_path: Path) -> None:
     png = tmp_path / "calibration.png"
-    r = detente("backtest", "cases", ROOT / "examples" / "cases", "--draws", "200", "--json", "--plot", png)
+    r = detente(
+        "backtest", "cases", ROOT / "examples" / "cases", "--draws", "200", "--json", "--plot", png
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["n_cases"] + len(doc["excluded"]) >= 15 and doc["horizon"] == 24

@@ -177,7 +177,9 @@ def test_compare_lenses_and_scenarios() -> None:
     doc = json.loads(r.stdout)
     assert [x["lens"] for x in doc["runs"]] == ["author", "proponent"]
     assert doc["difference"]["24"] > 0.3
-    two = detente("compare", ROOT / "examples" / "cases" / "iran-2012.yaml", IRAN_2018, "--draws", "200")
+    two = detente(
+        "compare", ROOT / "examples" / "cases" / "iran-2012.yaml", IRAN_2018, "--draws", "200"
+    )
     assert two.returncode == 0 and "iran-2012" in two.stdout and "difference" in two.stdout
     assert detente("compare", IRAN_2018).returncode == 2
 

@@ -96,11 +96,11 @@ def test_leader_utility_by_hand() -> None:
 
 
 def test_competing_channels_by_hand() -> None:
-    h = A([[0.2, 0.1, 0.0]])
+    h = A([[0.2], [0.1], [0.0]])  # channels first: public, secret, mediated; one draw
     first = leader.first_opening(h)
     # the month's chance that some channel opens, 1 - 0.8 * 0.9 = 0.28, shared 2:1:0
-    np.testing.assert_allclose(first, [[0.28 * 2 / 3, 0.28 / 3, 0.0]])
-    assert leader.first_opening(A([[0.0, 0.0, 0.0]])).tolist() == [[0.0, 0.0, 0.0]]
+    np.testing.assert_allclose(first, [[0.28 * 2 / 3], [0.28 / 3], [0.0]])
+    assert leader.first_opening(A([[0.0], [0.0], [0.0]])).tolist() == [[0.0], [0.0], [0.0]]
 
 
 def test_sender_side_by_hand() -> None:
@@ -121,7 +121,7 @@ def test_sender_side_by_hand() -> None:
         offer_secret=A([0.0]), offer_mediated=A([0.0]),
     )  # fmt: skip
     o_pub = 1 - (1 - 0.5 * 0.1) * 0.8
-    np.testing.assert_allclose(o, [[o_pub, 0.6 * o_pub, 0.6 * 0.8 * 0.1]])
+    np.testing.assert_allclose(o, [[o_pub], [0.6 * o_pub], [0.6 * 0.8 * 0.1]])
     # diplomatic relations: the standing channel opens with chance channel_open
     o = sender.opportunities(
         willing=A([1.0]), openness=A([1.0]), base=A([0.1]), standing=A([1.0]),
@@ -129,7 +129,7 @@ def test_sender_side_by_hand() -> None:
         offer_secret=A([0.0]), offer_mediated=A([0.0]),
     )  # fmt: skip
     base_pub = 1 - 0.9 * 0.5
-    np.testing.assert_allclose(o, [[base_pub, base_pub, 0.0]])
+    np.testing.assert_allclose(o, [[base_pub], [base_pub], [0.0]])
 
 
 def test_factions_voice_shift_and_stance() -> None:

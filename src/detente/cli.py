@@ -39,7 +39,14 @@ from detente.forecast import (
 from detente.history.deu import backtest_deu, read_deu
 from detente.scenario.actors import load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
-from detente.scenario.sample import Lens, check_fixed, load_lens, parameter_ranges
+from detente.scenario.params import Param
+from detente.scenario.sample import (
+    Lens,
+    check_fixed,
+    load_coefficients,
+    load_lens,
+    parameter_ranges,
+)
 from detente.solve import IssueForecast, solve_issue
 from detente.store import RunStore
 from detente.store import diff as store_diff
@@ -264,6 +271,13 @@ DrawsOpt = Annotated[
     int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws of the uncertain parameters.")
 ]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+CoefficientsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--coefficients",
+        help="Global coefficients: fitted (the default where shipped), apriori, or a file.",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
@@ -404,6 +418,14 @@ def _print_outside(view: dict[str, Any]) -> None:
     )
 
 
+def _coefficients(name_or_path: str | None) -> dict[str, Param] | None:
+    try:
+        return None if name_or_path is None else load_coefficients(name_or_path)
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+
+
 def _load_run_inputs(path: Path, lens: str | None) -> tuple[Scenario, Lens | None]:
     try:
         return load_scenario(path), (load_lens(lens) if lens else None)
@@ -428,9 +450,11 @@ def run(
     no_store: NoStoreOpt = False,
     ties_file: TiesOpt = None,
     as_of: AsOfOpt = None,
+    coefficients: CoefficientsOpt = None,
 ) -> None:
     """Forecast whether and when the target's leadership opens direct talks with the sender."""
     scn, lens_model = _load_run_inputs(scenario, lens)
+    coefs = _coefficients(coefficients)
     if plot is not None:
         _check_new_file(plot, force)
     chunks = -(-draws // DEFAULT_CHUNK_ROWS)
@@ -445,6 +469,7 @@ def run(
                 backend=runner,
                 progress=tick,
                 as_of=as_of,
+                coefficients=coefs,
             )
     except KeyboardInterrupt:
         _interrupted("no forecast (a run is all draws or nothing)")
@@ -468,6 +493,7 @@ def run(
             "horizon": forecast.horizon,
             "lens": lens,
             "as_of": forecast.as_of,
+            "coefficients": coefficients,
         },
         {"horizons": doc["horizons"], "even_odds_month": doc["even_odds_month"]},
         doc,
@@ -573,6 +599,7 @@ def compare(
     backend: BackendOpt = BackendChoice.local,
     scheduler: SchedulerOpt = None,
     as_of: AsOfOpt = None,
+    coefficients: CoefficientsOpt = None,
 ) -> None:
     """Two forecasts side by side: two scenarios, one scenario under two lenses, or one scenario
     as stated and with --set changes (a counterfactual)."""
@@ -591,6 +618,7 @@ def compare(
             "compare takes two scenarios, or one scenario and two --lens, "
             "or one scenario and --set PATH=VALUE changes"
         )
+    coefs = _coefficients(coefficients)
     prepared = []
     for path, lens_name, fixed in pairs:
         scn, lens_model = _load_run_inputs(path, lens_name)
@@ -610,6 +638,7 @@ def compare(
                         fixed=fixed,
                         backend=runner,
                         as_of=as_of,
+                        coefficients=coefs,
                     )
                 )
                 tick(1)
@@ -1135,10 +1164,26 @@ def backtest_cases_cmd(
             "horizon, each as of that month; scored by origin.",
         ),
     ] = None,
+    cv: Annotated[
+        bool,
+        typer.Option(
+            "--cv",
+            help="Also refit the coefficients without each case in turn and forecast it: "
+            "out-of-sample scores under 'cv'.",
+        ),
+    ] = False,
+    lenses: Annotated[
+        str | None,
+        typer.Option(help="With --cv: lenses to weigh by their out-of-sample scores, a,b."),
+    ] = None,
+    fit_draws: Annotated[
+        int, typer.Option(min=8, max=2000, help="With --cv: draws per case in the fits.")
+    ] = 64,
+    coefficients: CoefficientsOpt = None,
 ) -> None:
     """Run the coercion model on every case with an outcome, as of its start (no event announced
-    later is seen); Brier score against baselines."""
-    from detente.history import cases, ties
+    later is seen); Brier score against baselines; with --cv, out of sample."""
+    from detente.history import cases, crossval, ties
 
     try:
         library = cases.load_library(folder)
@@ -1155,8 +1200,29 @@ def backtest_cases_cmd(
         _fail(str(exc))
         raise
     with _progress("cases", len(library)) as tick:
-        results = cases.run_library(library, horizon, draws, seed, outside, tick, origins)
+        results = cases.run_library(
+            library, horizon, draws, seed, outside, tick, origins, _coefficients(coefficients)
+        )
     doc = cases.score_library(results)
+    if cv:
+        names = [n.strip() for n in (lenses or "").split(",") if n.strip()]
+        try:
+            for name in names:
+                load_lens(name)
+        except InputError as exc:
+            _fail(str(exc))
+        with _progress("leave-one-out refits", len(library)) as tick:
+            cv_rows = crossval.leave_one_out(
+                library,
+                draws=draws,
+                seed=seed,
+                fit_draws=fit_draws,
+                origins=origins,
+                horizon=horizon,
+                lenses=names,
+                progress=tick,
+            )
+        doc["cv"] = crossval.summarise(cv_rows, horizon, outside)
     doc["horizon"] = horizon
     doc["origins"] = origins
     doc["excluded"] = {
@@ -1167,7 +1233,7 @@ def backtest_cases_cmd(
         _check_new_file(plot, force)
         from detente.plots import plot_calibration
 
-        plot_calibration(doc, plot)
+        plot_calibration(_calibration_doc(doc), plot)
     _record(
         store,
         no_store,
@@ -1218,11 +1284,134 @@ def backtest_cases_cmd(
                 for o, v in by_o.items()
             )
         )
+    if "cv" in doc:
+        _print_cv(doc["cv"])  # type: ignore[arg-type]
     if "outside_view" in doc:
         ov: dict[str, Any] = doc["outside_view"]  # type: ignore[assignment]
         out.print(
             f"TIES outside view on {ov['n_cases']} cases: Brier {ov['brier']:.3f} "
             f"(model on the same cases {ov['model_brier_same_cases']:.3f}); {ov['note']}"
+        )
+
+
+@app.command("fit")
+def fit_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of scenarios with outcomes.")] = Path(
+        "examples/cases"
+    ),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="The fitted coefficients (.yaml).")
+    ] = Path("coefficients.fitted.yaml"),
+    draws: Annotated[int, typer.Option(min=8, max=2000, help="Draws per case.")] = 64,
+    seed: SeedOpt = 1,
+    lenses: Annotated[
+        str | None,
+        typer.Option(
+            help="Also weigh these lenses (a,b) by leave-one-out scores and store the weights "
+            "(for --lens weighted).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Allow overwriting the output file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit the choice's global coefficients to a case library (posterior mode; docs/validation.md)."""
+    from detente.history import cases, crossval
+    from detente.history import fit as fitting
+    from detente.scenario.sample import apriori_coefficients
+
+    if output.suffix.lower() not in (".yaml", ".yml"):
+        _fail(f"{output}: the fitted coefficients are a .yaml file")
+    _check_new_file(output, force)
+    try:
+        library = cases.load_library(folder)
+        names = [n.strip() for n in (lenses or "").split(",") if n.strip()]
+        for name in names:
+            load_lens(name)
+    except InputError as exc:
+        _fail(str(exc))
+        raise
+    apriori = apriori_coefficients()
+    with _progress("fitting", 1) as tick:
+        batch = fitting.Batch.of(fitting.prepare([s for _, s in library], apriori, draws, seed))
+        result = fitting.fit(batch, apriori)
+        tick(1)
+    weights = None
+    if names:
+        with _progress("leave-one-out (lens weights)", len(library)) as tick:
+            rows = crossval.leave_one_out(
+                library, fit_draws=draws, lenses=names, progress=tick, draws=500
+            )
+        lens_doc = crossval.weigh_lenses([r for r in rows if r.origin == 0], names, "24")
+        weights = {n: float(lens_doc[n]["weight"]) for n in names}  # type: ignore[index]
+    text = fitting.fitted_file_text(
+        result, apriori, folder, [p for p, _ in library], __version__, draws, seed, weights
+    )
+    output.write_text(text, encoding="utf-8")
+    doc = {
+        "output": str(output),
+        "cases": len(library),
+        "cases_with_information": len(result.case_ids),
+        "converged": result.converged,
+        "iterations": result.iterations,
+        "log_posterior": result.log_posterior,
+        "coefficients": {
+            n: {"apriori": result.apriori[n], "fitted": v, "lo": result.lo[n], "hi": result.hi[n]}
+            for n, v in result.values.items()
+        },
+        "lens_weights": weights,
+    }
+    if as_json:
+        _print_json(doc)
+        return
+    table = Table(title=f"Fitted on {len(result.case_ids)} cases of {folder}", title_justify="left")
+    for col in ("coefficient", "a priori", "fitted", "90% interval"):
+        table.add_column(col, justify="left" if col == "coefficient" else "right")
+    for n, v in result.values.items():
+        table.add_row(
+            n, f"{result.apriori[n]:.3g}", f"{v:.3g}", f"{result.lo[n]:.3g}-{result.hi[n]:.3g}"
+        )
+    out.print(table)
+    if weights:
+        out.print("Lens weights: " + ", ".join(f"{k} {v:.2f}" for k, v in weights.items()))
+    out.print(f"written to {escape(str(output))}")
+
+
+def _calibration_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the calibration plot draws: the out-of-sample forecasts when there are some."""
+    if "cv" not in doc:
+        return doc
+    cv = doc["cv"]
+    h = str(cv["horizon"])
+    return {
+        "title": "Out of sample (leave one case out)",
+        "cases": [{"id": c["id"], "p": c["p"][h], "outcome": c["outcome"][h]} for c in cv["cases"]],
+        "calibration": cv["calibration"],
+        "brier": cv["brier"],
+        "base_rate_brier": cv["base_rate_brier"],
+        "horizon": cv["horizon"],
+    }
+
+
+def _print_cv(cv: dict[str, Any]) -> None:
+    lo, hi = cv["brier_ci"]
+    out.print(
+        f"Out of sample (coefficients refitted without each case), within {cv['horizon']} "
+        f"months, {cv['n']} cases: Brier {cv['brier']:.3f} (90% bootstrap {lo:.3f}-{hi:.3f}), "
+        f"log loss {cv['log_loss']:.3f}; base rate {cv['base_rate_brier']:.3f}; heuristic "
+        f"(talks if legitimacy > 0) {cv['heuristic_brier']:.3f}; a-priori coefficients "
+        f"{cv['unfitted_brier']:.3f}"
+    )
+    for name, lens in cv.get("lenses", {}).items():
+        if name != "telling_cases":
+            out.print(
+                f"  lens {name}: Brier {lens['brier']:.3f}, log loss {lens['log_loss']:.3f}, "
+                f"weight {lens['weight']:.2f}"
+            )
+    if "pooled" in cv and "brier" in cv["pooled"]:
+        p = cv["pooled"]
+        out.print(
+            f"  pooled with TIES (weight on the model {p['weight_on_model']:.2f}): Brier "
+            f"{p['brier']:.3f} (model {p['model_brier']:.3f}, TIES {p['outside_brier']:.3f})"
         )
 
 

@@ -14,6 +14,7 @@ from detente.engines import Engine, make_engine
 from detente.engines.base import FloatArray
 from detente.errors import InputError
 from detente.scenario.coercion import Scenario, format_month, iter_params, parse_month
+from detente.scenario.params import Param
 from detente.scenario.sample import (
     Lens,
     build_case,
@@ -281,7 +282,10 @@ def as_of_index(scenario: Scenario, as_of: str | None, where: str = "--as-of") -
         raise InputError(
             where, None, f"{as_of} is after the scenario's horizon (its last month is {last})"
         )
+    unseen = _unseen_prefixes(scenario, month)
     for path, param, _ in iter_params(scenario):
+        if any(path.startswith(prefix) for prefix in unseen):
+            continue  # inside an event or phase not yet announced: the run does not use it
         if param.dated is not None and parse_month(param.dated) > month:
             raise InputError(
                 scenario.id,
@@ -290,6 +294,28 @@ def as_of_index(scenario: Scenario, as_of: str | None, where: str = "--as-of") -
                 f"{as_of} cannot use it",
             )
     return a
+
+
+def _unseen_prefixes(scenario: Scenario, month: int) -> list[str]:
+    """Paths of the events, phases and sender elections announced after ``month``."""
+    out = [
+        f"events[{k}]."
+        for k, ev in enumerate(scenario.events)
+        if parse_month(ev.known_from) > month
+    ]
+    for name, channel in scenario.pressure.items():
+        out += [
+            f"pressure.{name}.timeline[{k}]."
+            for k, phase in enumerate(channel.timeline)
+            if parse_month(phase.known_from) > month
+        ]
+    if scenario.sender_side is not None:
+        out += [
+            f"sender_side.elections[{k}]."
+            for k, e in enumerate(scenario.sender_side.elections)
+            if parse_month(e.announced or e.month) > month
+        ]
+    return out
 
 
 def run_scenario(
@@ -303,6 +329,7 @@ def run_scenario(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
     as_of: str | None = None,
+    coefficients: dict[str, Param] | None = None,
 ) -> Forecast:
     """Draw every number, simulate every draw, and label the result.
 
@@ -313,12 +340,13 @@ def run_scenario(
     paths (``leader.legacy_weight``) or global coefficients (``coefficients.w_legacy``); callers
     check them first with :func:`detente.scenario.sample.check_fixed`. Draws are simulated in
     chunks of ``chunk_rows`` on ``backend`` (default: this machine); the numbers do not depend on
-    either.
+    either. ``coefficients`` replaces the shipped global coefficients (a lens then applies on
+    top of them).
     """
     origin = as_of_index(scenario, as_of)
     months = horizon if horizon is not None else scenario.horizon
     fixed = fixed or {}
-    params = draw_params(scenario, draws, seed, lens, fixed)
+    params = draw_params(scenario, draws, seed, lens, fixed, coefficients)
     chunks = split_rows(scenario, params, months, chunk_rows, origin)
     runner = backend if backend is not None else LocalBackend()
     parts = runner.map(simulate_chunk, chunks, progress)

@@ -148,13 +148,17 @@ def plot_calibration(doc: dict[str, Any], path: Path) -> None:
         [r["observed"] for r in bins],
         "o-",
         lw=2,
-        label="binned: observed frequency",
+        label="binned: observed frequency (n cases beside each bin)",
     )
+    for r in bins:
+        ax.annotate(f"n={r['n']}", (r["mean_forecast"], r["observed"]), fontsize=8,
+                    xytext=(5, -10), textcoords="offset points")  # fmt: skip
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.08, 1.08)
     ax.set_xlabel(f"model's probability of direct talks within {doc.get('horizon', 24)} months")
     ax.set_ylabel("observed")
-    ax.set_title(f"Case library: Brier {doc['brier']:.3f} (base rate {doc['base_rate_brier']:.3f})",
+    what = doc.get("title", "Case library")
+    ax.set_title(f"{what}: Brier {doc['brier']:.3f} (base rate {doc['base_rate_brier']:.3f})",
                  fontsize=10)  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from detente.engines.base import FloatArray
+
+#: Fields that are the same for every draw (not indexed by the draw axis).
+_SHARED = ("leader", "drawn_from")
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,9 @@ class CaseInputs:
     drawn_from: int  # first month in which offers to come are drawn by the model (after as-of)
     openness: FloatArray  # (B, T) the sender's openness to talks with the target, 0-1
     sender_cost: FloatArray  # (B,) the sender's domestic cost of talking, 0-1
-    election_gap: FloatArray  # (T,) months to the sender's next announced election (inf: none)
+    election_gap: FloatArray  # (B, T) months to the sender's next announced election (inf: none)
     mediator: FloatArray  # (B,) the best mediator's trust by both sides, sqrt(t_T t_S), 0-1
-    standing: int  # standing channel: 0 none, 1 working level, 2 diplomatic relations
+    standing: FloatArray  # (B,) standing channel: 0 none, 1 working level, 2 diplomatic relations
     successor_hazard: FloatArray  # (B,) monthly chance the leader is replaced (0: none)
     successor_legitimacy: FloatArray  # (B,) the successor's L
     successor_legacy: FloatArray  # (B,) the successor's H
@@ -54,10 +59,21 @@ class CaseInputs:
         b, t, _ = self.pressure.shape
         return b, t, self.capability.shape[1]
 
+    def tile(self, k: int) -> CaseInputs:
+        """The same case repeated ``k`` times along the draw axis (batched evaluations)."""
+        data: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SHARED:
+                data[f.name] = value
+            else:
+                data[f.name] = np.tile(value, (k,) + (1,) * (value.ndim - 1))
+        return CaseInputs(**data)  # type: ignore[arg-type]
+
     def take(self, draws: slice) -> CaseInputs:
         data = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            keep = f.name in ("leader", "drawn_from", "standing", "election_gap")
+            keep = f.name in _SHARED
             data[f.name] = value if keep else value[draws]
         return CaseInputs(**data)

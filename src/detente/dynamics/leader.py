@@ -109,14 +109,15 @@ def accept(utility: FloatArray) -> FloatArray:
 
 
 def first_opening(hazards: FloatArray) -> FloatArray:
-    """Competing risks within a month: ``hazards`` ``(..., K)``, each channel's chance of opening;
-    returns each channel's chance of opening *first*, h_k / sum_j h_j (1 - prod_j (1 - h_j)).
+    """Competing risks within a month: ``hazards`` ``(K, ...)``, each channel's chance of opening
+    (channels first); returns each channel's chance of opening *first*,
+    h_k / sum_j h_j (1 - prod_j (1 - h_j)).
 
     Within a month the order is unknown; the month's chance that some channel opens is shared in
     proportion to the channels' hazards, so the shares never sum above the total.
     """
-    total = hazards.sum(axis=-1, keepdims=True)
-    any_open = 1.0 - np.prod(1.0 - hazards, axis=-1, keepdims=True)
+    total = hazards.sum(axis=0)
+    any_open = 1.0 - np.prod(1.0 - hazards, axis=0)
     share = np.divide(hazards, total, out=np.zeros_like(hazards), where=total > 0)
     return np.asarray(share * any_open)
 
@@ -138,7 +139,7 @@ def openings(
     own_salience: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """One leader's month: the utility of public talks ``(B,)`` and each channel's chance of
-    opening first ``(B, 3)``, h_c = o_c a_c shared by :func:`first_opening`."""
+    opening first ``(3, B)``, h_c = o_c a_c shared by :func:`first_opening`."""
     common = common_utility(
         coef,
         value,
@@ -153,5 +154,5 @@ def openings(
     )
     face = face_utility(coef, legitimacy, pressure, rallied)
     utilities = channel_utilities(coef, common, face, value)
-    hazards = chance * accept(np.stack(utilities, axis=1))
+    hazards = chance * accept(np.stack(utilities))
     return utilities[0], first_opening(hazards)

@@ -45,7 +45,7 @@ def opportunities(
     offer_secret: FloatArray,
     offer_mediated: FloatArray,
 ) -> FloatArray:
-    """Each channel's chance of being usable this month, ``(B, 3)`` (public, secret, mediated):
+    """Each channel's chance of being usable this month, ``(3, B)`` (public, secret, mediated):
 
         o_pub = 1 - (1 - alpha_s b_0') (1 - l_pub),  b_0' = 1 - (1 - b_0)(1 - k_open g)
         o_sec = 1 - (1 - max(m, g) o_pub) (1 - l_sec)
@@ -60,4 +60,4 @@ def opportunities(
     o_pub = 1.0 - (1.0 - willing * base_pub) * (1.0 - offer_public)
     o_sec = 1.0 - (1.0 - np.maximum(mediator, standing) * o_pub) * (1.0 - offer_secret)
     o_med = 1.0 - (1.0 - mediator * openness * base) * (1.0 - offer_mediated)
-    return np.stack([o_pub, o_sec, o_med], axis=-1)
+    return np.stack([o_pub, o_sec, o_med])

@@ -76,10 +76,62 @@ class Trajectories:
         )
 
 
+#: The series the state loop produces (no choice coefficient enters them).
+STATE_SERIES = (
+    "pressure",
+    "evasion",
+    "substitution",
+    "pain",
+    "discontent",
+    "rally",
+    "instability",
+    "trust",
+    "stance",
+    "elite_share",
+    "own_position",
+    "own_salience",
+)
+
+
+@dataclass(frozen=True)
+class State:
+    """What the months do to the target, before any choice: ``series[name]`` ``(B, T)`` for
+    :data:`STATE_SERIES`, and the faction paths ``(B, T, F)``. Only the dynamics' coefficients
+    (tau_*, rally_*, instability_*, ...) enter it, so a fit of the choice's coefficients can reuse
+    it (``history/fit.py``)."""
+
+    series: dict[str, FloatArray]
+    position: FloatArray
+    salience: FloatArray
+    capability: FloatArray
+
+    def tile(self, k: int) -> State:
+        """The same state repeated ``k`` times along the draw axis (for batched evaluations)."""
+        return State(
+            series={n: np.tile(v, (k, 1)) for n, v in self.series.items()},
+            position=np.tile(self.position, (k, 1, 1)),
+            salience=np.tile(self.salience, (k, 1, 1)),
+            capability=np.tile(self.capability, (k, 1, 1)),
+        )
+
+
 def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajectories:
-    """Run the model over all months for every draw."""
+    """Run the model over all months for every draw: the state, then the choice."""
+    state = simulate_state(inputs, coef, engine)
+    choice = choose(state, inputs, coef)
+    series = {name: state.series[name] if name in state.series else choice[name] for name in SERIES}
+    return Trajectories(
+        series=series,
+        position=state.position,
+        salience=state.salience,
+        capability=state.capability,
+    )
+
+
+def simulate_state(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> State:
+    """The monthly loop of M1-M3, M5, M6 and M9: economy, society, trust and factions."""
     b, months, f = inputs.shape
-    out = {name: np.empty((b, months)) for name in SERIES}
+    out = {name: np.empty((b, months)) for name in STATE_SERIES}
     pos_path = np.empty((b, months, f))
     sal_path = np.empty((b, months, f))
     cap_path = np.empty((b, months, f))
@@ -92,16 +144,6 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
     pain = np.zeros(b)
     discontent = inputs.baseline_discontent.copy()
     rallied = np.zeros(b)
-    incumbent = np.ones(b)  # probability: no talks yet, the leader still in place
-    successor = np.zeros(b)  # probability: no talks yet, the successor in place
-    replaced = np.zeros(b)
-    opened = np.zeros((b, 3))  # probability that each channel opened first, by now
-    live = np.zeros((b, 3))
-    has_successor = bool(np.any(inputs.successor_hazard > 0))
-    standing = np.full(b, float(min(inputs.standing, 2) // 2))
-    if inputs.standing == 1:
-        standing = coef.back_channel_working.copy()
-    zeros = np.zeros(b)
     # months in which an event sets a faction's values (the others skip the override)
     sets_values: BoolArray = np.asarray(
         ~(
@@ -132,28 +174,6 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             position = _override(position, inputs.new_position[:, t])
             capability0 = _override(capability0, inputs.new_capability[:, t])
             salience0 = _override(salience0, inputs.new_salience[:, t])
-
-        # the sender's side: offers in the record, and after the as-of month offers to come
-        openness = inputs.openness[:, t]
-        willing = sender.willingness(
-            openness,
-            inputs.sender_cost,
-            np.full(b, inputs.election_gap[t]),
-            coef.sender_election_cost,
-            coef.sender_election_window,
-        )
-        new_offer = np.clip(inputs.offer[:, t, :], 0.0, 1.0)
-        if t >= inputs.drawn_from:
-            to_come = np.stack(
-                [
-                    coef.offer_rate * willing,
-                    zeros,
-                    coef.mediation_rate * inputs.mediator * openness,
-                ],
-                axis=1,
-            )
-            new_offer = 1.0 - (1.0 - new_offer) * (1.0 - to_come)
-        live = sender.live_offer(live, new_offer, coef.offer_window[:, None])
 
         # M1, M2: economy
         pressure_t = inputs.pressure[:, t, :]
@@ -186,12 +206,84 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             coef.capability_gain,
         )
         elite = factions.stance(engine, capability, position, salience, inputs.leader)
-        share = factions.elite_share(capability, inputs.leader)
 
-        # the leader (and his successor), channel by channel
-        value = leader.deal_value(
-            trust, inputs.regime_change_belief, leader.felt_pain(pain, coef.pain_scale)
+        for name, value_t in (
+            ("pressure", p_bar),
+            ("evasion", evaded),
+            ("substitution", substituted),
+            ("pain", pain),
+            ("discontent", discontent),
+            ("rally", rallied),
+            ("instability", unstable),
+            ("trust", trust),
+            ("stance", elite),
+            ("elite_share", factions.elite_share(capability, inputs.leader)),
+            ("own_position", position[:, inputs.leader]),
+            ("own_salience", salience[:, inputs.leader]),
+        ):
+            out[name][:, t] = value_t
+        pos_path[:, t], sal_path[:, t], cap_path[:, t] = position, salience, capability
+    return State(series=out, position=pos_path, salience=sal_path, capability=cap_path)
+
+
+def choose(state: State, inputs: CaseInputs, coef: Coefficients) -> dict[str, FloatArray]:
+    """The sender's side and the leader's (and a successor's) choice, month by month, as
+    competing hazards of opening each channel; ``(B, T)`` series of :data:`CHOICE_SERIES`."""
+    out = choose_month_major(month_major(state, inputs), inputs, coef)
+    return {name: np.ascontiguousarray(v.T) for name, v in out.items()}
+
+
+def month_major(state: State, inputs: CaseInputs) -> dict[str, FloatArray]:
+    """The state series and the monthly inputs of the choice, ``(T, B[, 3])``: each month's row
+    contiguous, since the choice reads one month at a time."""
+    s = {k: np.ascontiguousarray(v.T) for k, v in state.series.items()}
+    s["openness"] = np.ascontiguousarray(inputs.openness.T)
+    s["election_gap"] = np.ascontiguousarray(inputs.election_gap.T)
+    s["offer"] = np.ascontiguousarray(np.clip(inputs.offer, 0.0, 1.0).transpose(1, 2, 0))
+    return s
+
+
+def choose_month_major(
+    s: dict[str, FloatArray], inputs: CaseInputs, coef: Coefficients
+) -> dict[str, FloatArray]:
+    """:func:`choose` on month-major data (:func:`month_major`); returns ``(T, B)`` series."""
+    months, b = s["pain"].shape
+    openness_t, gap_t, offer_t = s["openness"], s["election_gap"], s["offer"]
+    out = {name: np.empty((months, b)) for name in CHOICE_SERIES}
+    incumbent = np.ones(b)  # probability: no talks yet, the leader still in place
+    successor = np.zeros(b)  # probability: no talks yet, the successor in place
+    replaced = np.zeros(b)
+    opened = np.zeros((3, b))  # probability that each channel opened first, by now
+    live = np.zeros((3, b))
+    has_successor = bool(np.any(inputs.successor_hazard > 0))
+    standing = np.where(
+        inputs.standing == 1, coef.back_channel_working, np.where(inputs.standing == 2, 1.0, 0.0)
+    )
+    zeros = np.zeros(b)
+    window = coef.offer_window
+    value = leader.deal_value(
+        s["trust"],
+        inputs.regime_change_belief[None, :],
+        leader.felt_pain(s["pain"], coef.pain_scale[None, :]),
+    )
+
+    for t in range(months):
+        # the sender's side: offers in the record, and after the as-of month offers to come
+        openness = openness_t[t]
+        willing = sender.willingness(
+            openness,
+            inputs.sender_cost,
+            gap_t[t],
+            coef.sender_election_cost,
+            coef.sender_election_window,
         )
+        new_offer = offer_t[t]
+        if t >= inputs.drawn_from:
+            to_come = np.stack(
+                [coef.offer_rate * willing, zeros, coef.mediation_rate * inputs.mediator * openness]
+            )
+            new_offer = 1.0 - (1.0 - new_offer) * (1.0 - to_come)
+        live = sender.live_offer(live, new_offer, window)
         chance = sender.opportunities(
             willing,
             openness,
@@ -199,32 +291,33 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
             standing,
             coef.channel_open,
             inputs.mediator,
-            live[:, 0],
-            live[:, 1],
-            live[:, 2],
+            live[0],
+            live[1],
+            live[2],
         )
 
+        # the leader (and his successor), channel by channel
         month = (
             coef,
             chance,
-            value,
-            unstable,
-            elite,
-            share,
+            value[t],
+            s["instability"][t],
+            s["stance"][t],
+            s["elite_share"][t],
             inputs.regime_change_belief,
             inputs.demand_scope,
-            p_bar,
-            rallied,
+            s["pressure"][t],
+            s["rally"][t],
         )
         utility, first_inc = leader.openings(
             *month,
             inputs.legitimacy_of_talks,
             inputs.legacy_weight,
-            position[:, inputs.leader],
-            salience[:, inputs.leader],
+            s["own_position"][t],
+            s["own_salience"][t],
         )
         before = incumbent + successor
-        direct_before = opened[:, 0] + opened[:, 1]
+        direct_before = opened[0] + opened[1]
         if has_successor:
             lam = inputs.successor_hazard
             successor = successor + incumbent * lam
@@ -237,38 +330,42 @@ def simulate(inputs: CaseInputs, coef: Coefficients, engine: Engine) -> Trajecto
                 inputs.successor_position,
                 inputs.successor_salience,
             )
-            opened = opened + incumbent[:, None] * first_inc + successor[:, None] * first_succ
-            successor = successor * (1.0 - first_succ.sum(axis=1))
+            opened = opened + incumbent * first_inc + successor * first_succ
+            successor = successor * (1.0 - first_succ.sum(axis=0))
         else:
-            opened = opened + incumbent[:, None] * first_inc
-        incumbent = incumbent * (1.0 - first_inc.sum(axis=1))
+            opened = opened + incumbent * first_inc
+        incumbent = incumbent * (1.0 - first_inc.sum(axis=0))
         survival = incumbent + successor
-        direct = opened[:, 0] + opened[:, 1]
+        direct = opened[0] + opened[1]
         h = np.divide(direct - direct_before, before, out=np.zeros(b), where=before > 0)
 
         for name, value_t in (
-            ("pressure", p_bar),
-            ("evasion", evaded),
-            ("substitution", substituted),
-            ("pain", pain),
-            ("discontent", discontent),
-            ("rally", rallied),
-            ("instability", unstable),
-            ("trust", trust),
-            ("stance", elite),
             ("willingness", willing),
             ("utility", utility),
             ("hazard", h),
             ("successor", replaced),
             ("survival", survival),
-            ("p_public", opened[:, 0]),
-            ("p_secret", opened[:, 1]),
-            ("p_mediated", opened[:, 2]),
+            ("p_public", opened[0]),
+            ("p_secret", opened[1]),
+            ("p_mediated", opened[2]),
             ("p_talks", direct),
         ):
-            out[name][:, t] = value_t
-        pos_path[:, t], sal_path[:, t], cap_path[:, t] = position, salience, capability
-    return Trajectories(series=out, position=pos_path, salience=sal_path, capability=cap_path)
+            out[name][t] = value_t
+    return out
+
+
+#: The series the choice produces.
+CHOICE_SERIES = (
+    "willingness",
+    "utility",
+    "hazard",
+    "successor",
+    "survival",
+    "p_public",
+    "p_secret",
+    "p_mediated",
+    "p_talks",
+)
 
 
 def _override(current: FloatArray, new: FloatArray) -> FloatArray:

@@ -14,6 +14,7 @@ from detente.engines.base import FloatArray
 from detente.errors import InputError
 from detente.forecast import DEFAULT_SEED, run_scenario
 from detente.scenario.coercion import Scenario, format_month, load_scenario, parse_month
+from detente.scenario.params import Param
 from detente.scenario.sample import Lens
 from detente.scenario.yamlio import load_yaml_text, read_text
 
@@ -99,6 +100,7 @@ def run_library(
     outside: dict[str, float] | None = None,
     progress: Callable[[int], None] | None = None,
     origins: int | None = None,
+    coefficients: dict[str, Param] | None = None,
     lens: Lens | None = None,
 ) -> list[CaseResult]:
     """The model's probability of talks within ``horizon`` for each case, beside the outcome.
@@ -114,7 +116,15 @@ def run_library(
             if case_outcome(scn, horizon, origin) is None:
                 continue
             as_of = format_month(scn.start_month + origin)
-            f = run_scenario(scn, draws=draws, seed=seed, horizon=months, lens=lens, as_of=as_of)
+            f = run_scenario(
+                scn,
+                draws=draws,
+                seed=seed,
+                horizon=months,
+                lens=lens,
+                as_of=as_of,
+                coefficients=coefficients,
+            )
             results.append(
                 CaseResult(
                     id=scn.id,

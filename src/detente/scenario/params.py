@@ -44,6 +44,8 @@ class Param(BaseModel):
     assumption: str | None = Field(default=None, min_length=1)
     #: The month by which the source had said it (YYYY-MM): an as-of run refuses later values.
     dated: str | None = None
+    #: The range believed, for a point value marked as an assumption (priors of a fit).
+    range: tuple[float, float] | None = None
 
     @model_validator(mode="after")
     def _one_kind_and_provenance(self) -> Param:
@@ -52,6 +54,10 @@ class Param(BaseModel):
             raise ValueError(f"give exactly one of {', '.join(_KINDS)} (got {len(given)})")
         if self.source is None and self.assumption is None:
             raise ValueError("every number needs a 'source' or an 'assumption'")
+        if self.range is not None and not (
+            all(math.isfinite(a) for a in self.range) and self.range[0] < self.range[1]
+        ):
+            raise ValueError("range: [low, high] needs finite numbers with low < high")
         if self.dated is not None and not _MONTH_RE.match(self.dated):
             raise ValueError(f"dated: expected a month as YYYY-MM, got {self.dated!r}")
         for name in _KINDS[1:]:

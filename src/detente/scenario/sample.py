@@ -53,14 +53,16 @@ def coefficient_range(name: str) -> Range:
 
 
 class Lens(BaseModel):
-    """A thesis: beliefs over the global coefficients."""
+    """A thesis: beliefs over the global coefficients; or a mixture of lenses (``mixture``: lens
+    name -> weight), each draw taken from one lens with its weight's probability."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     title: str
     thesis: str
-    coefficients: dict[str, Param] = Field(min_length=1)
+    coefficients: dict[str, Param] = Field(default_factory=dict)
+    mixture: dict[str, float] | None = None
 
 
 def _package_text(*parts: str) -> tuple[str, str]:
@@ -85,10 +87,18 @@ def _check_coefficients(params: dict[str, Param], file: str, prefix: str) -> Non
             )
 
 
-def default_coefficients() -> dict[str, Param]:
-    """The shipped values (``coefficients.yaml``), validated."""
-    text, file = _package_text("coefficients.yaml")
+#: The a-priori values (never fitted) and the file fitted on the case library (``detente fit``).
+APRIORI_FILE = "coefficients.yaml"
+FITTED_FILE = "coefficients.fitted.yaml"
+#: Key of a coefficients file that says what it was fitted on (not a coefficient).
+FITTED_ON = "fitted_on"
+
+
+def _parse_coefficients(text: str, file: str) -> dict[str, Param]:
     data = load_yaml_text(text, file)
+    if not isinstance(data, dict):
+        raise InputError(file, "(top level)", "expected a mapping: coefficient names to values")
+    data = {k: v for k, v in data.items() if k != FITTED_ON}
     try:
         params = {k: Param.model_validate(v) for k, v in data.items()}
     except ValidationError as exc:
@@ -100,11 +110,64 @@ def default_coefficients() -> dict[str, Param]:
     return params
 
 
+def apriori_coefficients() -> dict[str, Param]:
+    """The a-priori values (``coefficients.yaml``): set by reasoning, never fitted."""
+    return _parse_coefficients(*_package_text(APRIORI_FILE))
+
+
+def _has_fitted() -> bool:
+    return resources.files("detente.scenario").joinpath(FITTED_FILE).is_file()
+
+
+def default_coefficients() -> dict[str, Param]:
+    """The shipped values: the file fitted on the case library where the package has one
+    (``coefficients.fitted.yaml``), else the a-priori values."""
+    if _has_fitted():
+        return _parse_coefficients(*_package_text(FITTED_FILE))
+    return apriori_coefficients()
+
+
+def load_coefficients(name_or_path: str | Path | None) -> dict[str, Param]:
+    """Coefficients by name (``apriori``, ``fitted``), from a file, or the shipped default."""
+    if name_or_path is None:
+        return default_coefficients()
+    if str(name_or_path) == "apriori":
+        return apriori_coefficients()
+    if str(name_or_path) == "fitted":
+        if not _has_fitted():
+            raise InputError("fitted", None, "this build ships no fitted coefficients")
+        return _parse_coefficients(*_package_text(FITTED_FILE))
+    path = Path(name_or_path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(str(path), None, "use apriori, fitted, or a coefficients .yaml file")
+    return _parse_coefficients(read_text(path), str(path))
+
+
+def fitted_on(name_or_path: str | Path | None = None) -> dict[str, object] | None:
+    """What a coefficients file says it was fitted on (None for a-priori values)."""
+    if name_or_path is None or str(name_or_path) == "fitted":
+        if not _has_fitted():
+            return None
+        text, file = _package_text(FITTED_FILE)
+    elif str(name_or_path) == "apriori":
+        return None
+    else:
+        text, file = read_text(Path(name_or_path)), str(name_or_path)
+    data = load_yaml_text(text, file)
+    meta = data.get(FITTED_ON) if isinstance(data, dict) else None
+    return meta if isinstance(meta, dict) else None
+
+
 LENSES = ("author", "proponent")
 
 
 def load_lens(name_or_path: str) -> Lens:
-    """A shipped lens by name (``author``, ``proponent``) or a lens file by path."""
+    """A shipped lens by name (``author``, ``proponent``, ``weighted``) or a lens file by path.
+
+    ``weighted`` mixes the shipped lenses by the weights their out-of-sample scores earned on the
+    case library (``detente fit --lenses``, stored with the fitted coefficients)."""
+    if name_or_path == "weighted":
+        return weighted_lens()
     if name_or_path in LENSES:
         text, file = _package_text("lenses", f"{name_or_path}.yaml")
     else:
@@ -116,13 +179,40 @@ def load_lens(name_or_path: str) -> Lens:
         text, file = read_text(path), str(path)
     data = load_yaml_text(text, file)
     lens = validate_mapping(data, Lens, file, "a lens (name, title, thesis, coefficients)")
+    if not lens.coefficients:
+        raise InputError(file, "coefficients", "a lens needs at least one coefficient")
+    if lens.mixture is not None:
+        raise InputError(file, "mixture", "only the shipped 'weighted' lens is a mixture")
     _check_coefficients(lens.coefficients, file, "coefficients.")
     return lens
 
 
-def coefficient_params(lens: Lens | None = None) -> dict[str, Param]:
-    """The global coefficients: the shipped values, with the lens's beliefs over them."""
-    params = default_coefficients()
+def weighted_lens() -> Lens:
+    """The shipped lenses mixed by their stacking weights (from the fitted coefficients file)."""
+    meta = fitted_on()
+    weights = meta.get("lens_weights") if meta else None
+    if not isinstance(weights, dict) or not weights:
+        raise InputError(
+            "weighted",
+            None,
+            "no lens weights in this build's fitted coefficients (run detente fit --lenses)",
+        )
+    clean = {str(k): float(v) for k, v in weights.items()}
+    return Lens(
+        name="weighted",
+        title="The two theses, weighed by history",
+        thesis="lenses mixed by their out-of-sample stacking weights: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in clean.items()),
+        mixture=clean,
+    )
+
+
+def coefficient_params(
+    lens: Lens | None = None, base: dict[str, Param] | None = None
+) -> dict[str, Param]:
+    """The global coefficients: ``base`` (default: the shipped values), with the lens's beliefs
+    over them."""
+    params = dict(base) if base is not None else default_coefficients()
     if lens is not None:
         params.update(lens.coefficients)
     return params
@@ -157,14 +247,16 @@ DEFAULTS: dict[str, tuple[Param, Range]] = {
 }
 
 
-def all_params(scn: Scenario, lens: Lens | None = None) -> dict[str, tuple[Param, Range]]:
+def all_params(
+    scn: Scenario, lens: Lens | None = None, coefficients: dict[str, Param] | None = None
+) -> dict[str, tuple[Param, Range]]:
     """Every number of a run in one namespace: the scenario's by path in the file, the defaults
     of what the file leaves out (:data:`DEFAULTS`), the global coefficients as
     ``coefficients.NAME``; each with its allowed range."""
     out = {path: (p, rng) for path, p, rng in iter_params(scn)}
     for path, item in DEFAULTS.items():
         out.setdefault(path, item)
-    for name, p in coefficient_params(lens).items():
+    for name, p in coefficient_params(lens, coefficients).items():
         out[f"coefficients.{name}"] = (p, coefficient_range(name))
     return out
 
@@ -179,6 +271,7 @@ def draw_params(
     seed: int,
     lens: Lens | None = None,
     fixed: dict[str, float] | None = None,
+    coefficients: dict[str, Param] | None = None,
 ) -> dict[str, FloatArray]:
     """``(draws,)`` values of every number of a run (see :func:`all_params`).
 
@@ -188,12 +281,31 @@ def draw_params(
     (common random numbers).
     """
     fixed = fixed or {}
+    if lens is not None and lens.mixture:
+        return _draw_mixture(scn, draws, seed, lens.mixture, fixed, coefficients)
     return {
         path: np.full(draws, float(fixed[path]))
         if path in fixed
         else p.sample(path_rng(seed, path), draws, _as_tuple(rng))
-        for path, (p, rng) in all_params(scn, lens).items()
+        for path, (p, rng) in all_params(scn, lens, coefficients).items()
     }
+
+
+def _draw_mixture(
+    scn: Scenario,
+    draws: int,
+    seed: int,
+    mixture: dict[str, float],
+    fixed: dict[str, float],
+    coefficients: dict[str, Param] | None,
+) -> dict[str, FloatArray]:
+    """Each draw from one lens, chosen with the lens's weight by a stream of its own."""
+    names = list(mixture)
+    weights = np.array([mixture[n] for n in names], dtype=np.float64)
+    parts = [draw_params(scn, draws, seed, load_lens(n), fixed, coefficients) for n in names]
+    u = path_rng(seed, "lens-mixture").random(draws)
+    which = np.minimum(np.searchsorted(np.cumsum(weights / weights.sum()), u), len(names) - 1)
+    return {path: np.choose(which, [p[path] for p in parts]) for path in parts[0]}
 
 
 def build_coefficients(v: dict[str, FloatArray]) -> Coefficients:
@@ -302,9 +414,9 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int 
         drawn_from=as_of + 1,
         openness=openness,
         sender_cost=v["sender_side.domestic_cost"],
-        election_gap=gap,
+        election_gap=np.repeat(gap[None, :], draws, axis=0),
         mediator=_best_mediator(scn, v, draws),
-        standing=STANDING.index(scn.standing_channel),
+        standing=np.full(draws, float(STANDING.index(scn.standing_channel))),
         successor_hazard=successor["hazard"],
         successor_legitimacy=successor["legitimacy_of_talks"],
         successor_legacy=successor["legacy_weight"],
