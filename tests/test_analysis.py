@@ -11,7 +11,7 @@ from detente.analysis.tipping import find_tipping_point
 from detente.errors import InputError
 from detente.forecast import run_scenario
 from detente.scenario.coercion import load_scenario
-from detente.scenario.sample import check_fixed
+from detente.scenario.sample import apriori_coefficients, check_fixed
 
 from .conftest import DATA, ROOT
 from .test_cli import IRAN_2018, detente
@@ -22,6 +22,9 @@ def test_bisection_on_a_known_function() -> None:
     assert res.found and res.value == pytest.approx(0.5, abs=3e-4)
     miss = find_tipping_point(lambda v: v, 0.0, 1.0, 2.0)
     assert not miss.found and miss.value is None and miss.p_at_high == 1.0
+
+
+APRIORI = apriori_coefficients()  # the hand derivation uses the a-priori values
 
 
 def test_tipping_point_computed_by_hand() -> None:
@@ -42,7 +45,9 @@ def test_tipping_point_computed_by_hand() -> None:
     scn = load_scenario(DATA / "tip.yaml")
 
     def p_of(value: float) -> float:
-        f = run_scenario(scn, draws=4, seed=1, fixed={"leader.legitimacy_of_talks": value})
+        f = run_scenario(
+            scn, draws=4, seed=1, fixed={"leader.legitimacy_of_talks": value}, coefficients=APRIORI
+        )
         return float(f.paths.p_talks[:, 0].mean())
 
     assert p_of(-1 / 150) == pytest.approx(0.05)
@@ -50,10 +55,12 @@ def test_tipping_point_computed_by_hand() -> None:
     assert res.found and res.value == pytest.approx(-1 / 150, abs=1e-5)
     q = 0.05 / 0.19
     month1 = (math.log(q / (1 - q)) - 0.02) / 3
-    f = run_scenario(scn, draws=4, seed=1, fixed={"leader.legitimacy_of_talks": month1})
+    f = run_scenario(
+        scn, draws=4, seed=1, fixed={"leader.legitimacy_of_talks": month1}, coefficients=APRIORI
+    )
     assert f.p_within(1) == pytest.approx(0.05)
     r = detente("tip", DATA / "tip.yaml", "--param", "leader.legitimacy_of_talks", "--target",
-                "0.05", "--draws", "4", "--json")  # fmt: skip
+                "0.05", "--draws", "4", "--json", "--coefficients", "apriori")  # fmt: skip
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["found"] and doc["param"] == "leader.legitimacy_of_talks"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
+
+from detente.scenario.coercion import load_scenario
 
 from .test_cli import IRAN_2018, detente
 
@@ -30,7 +33,9 @@ def test_report_matches_run_and_is_self_contained(tmp_path: Path) -> None:
         page.count("src='data:image/png;base64,") + page.count('src="data:image/png;base64,') >= 2
     )
     # every assumption with its source
-    assert "leader.legacy_weight" in page and "he wants to leave a lasting legacy" in page
+    scn = load_scenario(IRAN_2018)
+    said = scn.leader.legacy_weight.source or scn.leader.legacy_weight.assumption or ""
+    assert "leader.legacy_weight" in page and html.escape(said[:40], quote=False) in page
     again = detente("report", IRAN_2018, "-o", out)
     assert again.returncode == 2 and "already exists" in again.stderr
 

@@ -711,6 +711,7 @@ def tip(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     backend: BackendOpt = BackendChoice.local,
     scheduler: SchedulerOpt = None,
+    coefficients: CoefficientsOpt = None,
 ) -> None:
     """The value of one parameter at which the probability of talks crosses the target.
 
@@ -728,6 +729,7 @@ def tip(
     _check_sets(scn, {param: lo})
     _check_sets(scn, {param: hi})
     months = horizon if horizon is not None else scn.horizon
+    coefs = _coefficients(coefficients)
 
     try:
         with _backend(backend, scheduler) as runner, _progress("bisecting", 20) as tick:
@@ -741,6 +743,7 @@ def tip(
                     lens=lens_model,
                     fixed={param: value},
                     backend=runner,
+                    coefficients=coefs,
                 )
                 tick(1)
                 return f.p_within(months)
@@ -946,6 +949,7 @@ def report(
     no_store: NoStoreOpt = False,
     ties_file: TiesOpt = None,
     as_of: AsOfOpt = None,
+    coefficients: CoefficientsOpt = None,
 ) -> None:
     """One self-contained HTML report: forecast, trajectories, factions, drivers, assumptions."""
     from detente.report import build_report
@@ -957,7 +961,13 @@ def report(
     try:
         with _progress("report", 2) as tick:
             forecast = run_scenario(
-                scn, draws=draws, seed=seed, horizon=horizon, lens=lens_model, as_of=as_of
+                scn,
+                draws=draws,
+                seed=seed,
+                horizon=horizon,
+                lens=lens_model,
+                as_of=as_of,
+                coefficients=_coefficients(coefficients),
             )
             tick(1)
             sens = None
@@ -1314,7 +1324,7 @@ def fit_cmd(
     force: Annotated[bool, typer.Option(help="Allow overwriting the output file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Fit the choice's global coefficients to a case library (posterior mode; docs/validation.md)."""
+    """Fit the choice's global coefficients to a case library (posterior mode)."""
     from detente.history import cases, crossval
     from detente.history import fit as fitting
     from detente.scenario.sample import apriori_coefficients

@@ -2,10 +2,10 @@
 by their out-of-sample scores, and the inside view pooled with the outside view.
 
 For each case in turn, the choice's coefficients are refitted on the other cases
-(``history/fit.py``, each refit from the prior's mean, never from a fit that saw the case) and the
-case is forecast as of its start with them; nothing fitted has seen its outcome. Beside it, on the same cases: the
-leave-one-out base rate, a one-line heuristic (talks if the leader's legitimacy of talks is
-positive) and the a-priori coefficients.
+(``history/fit.py``, each refit from the prior's mean, never from a fit that saw the case) and
+the case is forecast as of its start with them; nothing fitted has seen its outcome. Beside it,
+on the same cases: the leave-one-out base rate, a one-line heuristic (talks if the leader's
+legitimacy of talks is positive) and the a-priori coefficients.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def logit_pool(p_model: FloatArray, p_outside: FloatArray, w: float) -> FloatArr
 
 
 def fit_pool_weight(p_model: FloatArray, p_outside: FloatArray, y: FloatArray) -> float:
-    """The pool's weight in [0, 1] with the best log score on (``p_model``, ``p_outside``, ``y``)."""
+    """The pool's weight in [0, 1] with the best log score on these cases."""
 
     def loss(w: float) -> float:
         return log_loss(logit_pool(p_model, p_outside, w), y)
