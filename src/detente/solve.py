@@ -10,6 +10,7 @@ import numpy as np
 from detente.engines import ENGINE_NAMES, EngineResult, make_engine
 from detente.engines.base import weighted_median
 from detente.engines.eum import ExpectedUtility
+from detente.engines.exchange import IssueArrays
 from detente.scenario.actors import Issue
 
 
@@ -56,3 +57,39 @@ def solve_issue(
         engine = eum if (name == "eum" and eum is not None) else make_engine(name)
         results[name] = engine.solve(arrays)
     return IssueForecast(issue=issue, results=results)
+
+
+def exchange_table(
+    issues: list[Issue], actor_order: list[str] | None = None
+) -> tuple[IssueArrays, list[str]]:
+    """Several issues of one file as the exchange model's input, and the actors' names.
+
+    Actors come in ``actor_order`` (else by first appearance). An issue's scale is the file's
+    (DECIDE's ``#M`` rows) or else 0-100, widened to take in every position.
+    """
+    names = list(actor_order) if actor_order is not None else []
+    seen = set(names)
+    for issue in issues:
+        for a in issue.names:
+            if a not in seen:
+                names.append(a)
+                seen.add(a)
+    row = {a: i for i, a in enumerate(names)}
+    n, m = len(names), len(issues)
+    cap = np.zeros((n, m))
+    pos = np.full((n, m), np.nan)
+    sal = np.zeros((n, m))
+    present = np.zeros((n, m), dtype=bool)
+    lower = np.zeros(m)
+    upper = np.full(m, 100.0)
+    for k, issue in enumerate(issues):
+        for a in issue.actors:
+            i = row[a.name]
+            cap[i, k], pos[i, k], sal[i, k] = a.capability, a.position, a.salience / 100.0
+            present[i, k] = True
+        xs = [a.position for a in issue.actors]
+        lower[k] = issue.lower if issue.lower is not None else min(0.0, *xs)
+        upper[k] = issue.upper if issue.upper is not None else max(100.0, *xs)
+    order = tuple(tuple(row[a] for a in issue.names) for issue in issues)
+    table = IssueArrays.from_2d(cap, pos, sal, present, lower, upper, order)
+    return table, names
