@@ -484,6 +484,13 @@ def _new_start(s: Decimal, x: Decimal, y: Decimal) -> Decimal:
     return (1 - s) * _SW * y + _FW * y + (1 - (1 - s) * _SW - _FW) * x
 
 
+#: A candidate's state as its decimal calculation reads it: x_Iq, x_Jp, I fixed, J fixed, updates.
+_State = tuple[float, float, bool, bool, FloatArray]
+#: One recalculation, to undo when walking back: candidates, their gains, positions, MDS-check
+#: outcomes and updates before it.
+_Undo = tuple[IntArray, FloatArray, FloatArray, BoolArray, FloatArray]
+
+
 class _Candidates:
     """One round's candidate exchanges as parallel arrays (one entry per candidate).
 
@@ -687,8 +694,21 @@ class _Candidates:
         got = self.exact.get((a, k, v))
         return got if got is not None else Decimal(v)
 
-    def exact_calculate(self, c: int, decide: bool = False) -> tuple[Decimal, ...]:
-        """The program's decimal arithmetic for candidate c in its current state.
+    def state(self, c: int) -> _State:
+        """What the decimal calculation of candidate c reads: supply positions, the outcome of
+        the MDS checks, the updates."""
+        return (
+            float(self.X[0, c]),
+            float(self.X[1, c]),
+            bool(self.fix[0, c]),
+            bool(self.fix[1, c]),
+            self.upd[:, c].copy(),
+        )
+
+    def exact_calculate(
+        self, c: int, decide: bool = False, state: _State | None = None
+    ) -> tuple[Decimal, ...]:
+        """The program's decimal arithmetic for candidate c in its current state (or ``state``).
 
         Returns ``(y_I, y_J, m_I, m_J, gain, dp, dq, fixed_I, fixed_J, y_I before J's fix)``.
         With ``decide`` the MDS checks are made here (from the program's sums); otherwise the
@@ -697,8 +717,10 @@ class _Candidates:
         run = self.run
         sE, cE, WE, xE = run.sE, run.cE, run.WE, run.xE
         I, J, p, q = int(self.I[c]), int(self.J[c]), int(self.p[c]), int(self.q[c])
-        xIq = self._dec(I, q, float(self.X[0, c]))
-        xJp = self._dec(J, p, float(self.X[1, c]))
+        xI_f, xJ_f, fix_I, fix_J, upd = self.state(c) if state is None else state
+        was_fixed = (fix_I, fix_J)
+        xIq = self._dec(I, q, xI_f)
+        xJp = self._dec(J, p, xJ_f)
         xIp, xJq = xE[I][p], xE[J][q]
         sIp, sIq, sJp, sJq = sE[I][p], sE[I][q], sE[J][p], sE[J][q]
         cIq, cJp = cE[I][q], cE[J][p]
@@ -726,12 +748,12 @@ class _Candidates:
         y_before = X[0] + M[0]
         for a in (0, 1):
             if decide:
-                n0 = self._exact_nbs(c, a, X[a])
-                n1 = self._exact_nbs(c, a, X[a] + M[a])
+                n0 = self._exact_nbs(c, a, X[a], upd[a])
+                n1 = self._exact_nbs(c, a, X[a] + M[a], upd[a])
                 t = T[a]
                 if (t - n0 >= 0 and t - n1 >= 0) or (t - n0 <= 0 and t - n1 <= 0):
                     continue
-            elif not self.fix[a, c]:
+            elif not was_fixed[a]:
                 continue
             fixed[a] = True
             if a == 1:
@@ -739,7 +761,7 @@ class _Candidates:
             o = 1 - a
             k, d = issue[a], issue[o]
             A, O = actor[a], actor[o]
-            numer = self._exact_numerator(c, a, X[a])
+            numer = self._exact_numerator(c, a, X[a], upd[a])
             delta = abs((T[a] * WE[k] - numer) / (sE[A][k] * cE[A][k]))
             dp = (delta * sE[A][k] * cE[A][k]) / WE[k]
             dq = ((sE[A][k] + sE[O][k]) / (sE[A][d] + sE[O][d])) * dp
@@ -763,12 +785,11 @@ class _Candidates:
             y_before,
         )
 
-    def _exact_nbs(self, c: int, a: int, pos: Decimal) -> Decimal:
+    def _exact_nbs(self, c: int, a: int, pos: Decimal, upd: FloatArray) -> Decimal:
         """``adjusted_nbs``: the MDS of side a's supply issue, updates applied, its actor at pos."""
         run = self.run
         k = int(self.q[c]) if a == 0 else int(self.p[c])
         A = int(self.I[c]) if a == 0 else int(self.J[c])
-        upd = self.upd[a, c]
         total = ZERO
         for b in run.members[k]:
             if b == A:
@@ -780,12 +801,11 @@ class _Candidates:
             total += x * run.sE[b][k] * run.cE[b][k]
         return total / run.WE[k]
 
-    def _exact_numerator(self, c: int, a: int, xa: Decimal) -> Decimal:
+    def _exact_numerator(self, c: int, a: int, xa: Decimal, upd: FloatArray) -> Decimal:
         """``adjusted_nbs_by_position``'s numerator: side a's actor at ``xa``, then the updates."""
         run = self.run
         k = int(self.q[c]) if a == 0 else int(self.p[c])
         A = int(self.I[c]) if a == 0 else int(self.J[c])
-        upd = self.upd[a, c]
         total = ZERO
         for b in run.members[k]:
             if not math.isnan(upd[b]):
@@ -814,7 +834,7 @@ class _Candidates:
         executed: list[int] = []
         tied = 0
         sort_no = 0
-        history: list[tuple[int, IntArray, FloatArray]] = []
+        history: list[_Undo] = []
         first_execution = True
         while True:
             sort_no += 1
@@ -836,9 +856,18 @@ class _Candidates:
                 alive &= self.valid
                 gain[~alive] = -np.inf
                 first_execution = False
+            before = (gain.copy(), self.X.copy(), self.fix.copy(), self.upd.copy())
             idx = self._recalculate(top, alive)
             if idx.shape[0]:
-                history.append((sort_no + 1, idx, gain[idx].copy()))
+                history.append(
+                    (
+                        idx,
+                        before[0][idx],
+                        before[1][:, idx],
+                        before[2][:, idx],
+                        before[3][:, idx],
+                    )
+                )
                 ok = self.valid[idx]
                 alive[idx] = ok
                 gain[idx] = np.where(ok, self.gain[idx], -np.inf)
@@ -865,36 +894,44 @@ class _Candidates:
         return self._yf
 
     def _first_in_list(
-        self, near: IntArray, history: list[tuple[int, IntArray, FloatArray]], gain: FloatArray
+        self, near: IntArray, history: list[_Undo], gain: FloatArray
     ) -> tuple[int, int]:
         """Of candidates with gains equal in binary, the one the program's sort puts first."""
         exact = {c: self.exact_calculate(c)[4] for c in near.tolist()}
         ranked = sorted(exact.values(), reverse=True)
         was_tie = int(ranked[0] - ranked[1] < _TIE_EXACT)
-        best_gain = ranked[0]
-        tops = [c for c in near.tolist() if exact[c] == best_gain]
+        tops = [c for c in near.tolist() if exact[c] == ranked[0]]
         best = tops[0]
         for other in tops[1:]:
             if self._ahead(other, best, history, gain):
                 best = other
         return best, was_tie
 
-    @staticmethod
-    def _ahead(
-        a: int, b: int, history: list[tuple[int, IntArray, FloatArray]], gain: FloatArray
-    ) -> bool:
-        ga, gb = float(gain[a]), float(gain[b])
-        for _, idx, before in reversed(history):
-            if abs(ga - gb) > _GAIN_TIE:
-                return ga > gb
+    def _ahead(self, a: int, b: int, history: list[_Undo], gain: FloatArray) -> bool:
+        """Is a before b in the program's list? Walks back through the sorts: the later of the
+        two is the one that was behind at the last sort where their gains differed."""
+        g = {a: float(gain[a]), b: float(gain[b])}
+        st = {a: self.state(a), b: self.state(b)}
+        for idx, g_before, x_before, fix_before, upd_before in reversed(history):
             hit = np.flatnonzero((idx == a) | (idx == b))
+            if hit.shape[0] == 0:
+                continue
             for h in hit.tolist():
-                if idx[h] == a:
-                    ga = float(before[h])
-                else:
-                    gb = float(before[h])
-        if abs(ga - gb) > _GAIN_TIE:
-            return ga > gb
+                c = int(idx[h])
+                g[c] = float(g_before[h])
+                st[c] = (
+                    float(x_before[0, h]),
+                    float(x_before[1, h]),
+                    bool(fix_before[0, h]),
+                    bool(fix_before[1, h]),
+                    upd_before[:, h],
+                )
+            if abs(g[a] - g[b]) > _GAIN_TIE:
+                return g[a] > g[b]
+            ea = self.exact_calculate(a, state=st[a])[4]
+            eb = self.exact_calculate(b, state=st[b])[4]
+            if ea != eb:
+                return ea > eb
         return a < b
 
     def _recalculate(self, e: int, alive: BoolArray) -> IntArray:
