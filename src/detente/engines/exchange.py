@@ -407,8 +407,7 @@ class _Run:
             tied = 0
             n_valid = 0
             if ncand:
-                cand.calculate(np.arange(ncand, dtype=np.int64))
-                n_valid = int(cand.valid.sum())
+                n_valid = sum(cand.valid)
                 executed, tied = cand.select_and_execute()
             voting = [row[:] for row in self.xE]
             nxt = [row[:] for row in self.xE]
@@ -444,7 +443,7 @@ class _Run:
         pr = self.pairs
         if pr.shape[0] == 0 or self.n < 2:
             z = np.zeros(0, dtype=np.int64)
-            return _Candidates(self, z, z, z, z, np.zeros(0, dtype=bool), sums)
+            return _Candidates(self, z, z, z, z, np.zeros(0, dtype=bool))
         pp, qq = pr[:, 0], pr[:, 1]
         both = self.present[:, pp] & self.present[:, qq]  # (n, pairs)
         g = (left[:, pp].astype(np.int64) + 2 * left[:, qq]).T  # (pairs, n)
@@ -459,7 +458,7 @@ class _Run:
         v_first = s[u, p] * s[v, q] < s[v, p] * s[u, q]
         I = np.where(v_first, v, u)
         J = np.where(v_first, u, v)
-        return _Candidates(self, I, J, p, q, block == 0, sums)
+        return _Candidates(self, I, J, p, q, block == 0)
 
     # ------------------------------------------------------------------ output
     def log(self) -> ExchangeLog:
@@ -484,20 +483,27 @@ def _new_start(s: Decimal, x: Decimal, y: Decimal) -> Decimal:
     return (1 - s) * _SW * y + _FW * y + (1 - (1 - s) * _SW - _FW) * x
 
 
-#: A candidate's state as its decimal calculation reads it: x_Iq, x_Jp, I fixed, J fixed, updates.
-_State = tuple[float, float, bool, bool, FloatArray]
-#: One recalculation, to undo when walking back: candidates, their gains, positions, MDS-check
-#: outcomes and updates before it.
-_Undo = tuple[IntArray, FloatArray, FloatArray, BoolArray, FloatArray]
+#: A candidate's state as its decimal calculation reads it: x_Iq, x_Jp, I fixed, J fixed, and
+#: per side the updates (actor -> position) of its supply issue.
+_State = tuple[float, float, bool, bool, tuple[dict[int, float], dict[int, float]]]
 
 
 class _Candidates:
-    """One round's candidate exchanges as parallel arrays (one entry per candidate).
+    """One round's candidate exchanges (one entry per candidate), evaluated lazily.
 
-    Row 0 of the ``(2, candidates)`` arrays is I's side (supply issue q, target x_Jq), row 1
-    J's (supply issue p, target x_Ip). Each side keeps what the program's exchange objects keep:
-    the current supply position, the history of planned moves (the sum and signs of all but the
-    last, and the last), and the ``updates`` of other actors' positions on its supply issue.
+    Side 0 is I (supply issue q, target x_Jq), side 1 is J (supply issue p, target x_Ip). Each
+    side keeps what the program's exchange objects keep: the current supply position, the history
+    of planned moves (the sum and signs of all but the last, and the last) and the ``updates`` of
+    other actors' positions on its supply issue.
+
+    All candidates are calculated at once at the start (array operations). An execution then only
+    records, for every candidate it touches, that the touch happened, and moves the touched supply
+    positions. The recalculation a touch implies is done when the candidate could be the next
+    choice: its plain gain ``min(|dx_p| G1, |dx_q| G2)`` at the current positions bounds what it
+    can gain (the MDS check only cuts moves), so a touched candidate is brought up to date (its
+    touches replayed in order, exactly as the program recalculates) only when that bound reaches
+    the head of the list. Nothing of a candidate depends on another candidate, so the result is
+    the program's.
     """
 
     def __init__(
@@ -508,67 +514,127 @@ class _Candidates:
         p: IntArray,
         q: IntArray,
         inner_ad: BoolArray,
-        sums: list[Decimal],
     ) -> None:
         self.run = run
         self.I, self.J, self.p, self.q, self.inner_ad = I, J, p, q, inner_ad
-        self.sums = sums
         x0, s, w, W = run.x, run.s, run.w, run.W
         nc = I.shape[0]
+        self.nc = nc
         n, m = run.n, run.m
         sIp, sIq, sJp, sJq = s[I, p], s[I, q], s[J, p], s[J, q]
         wIq, wJp = w[I, q], w[J, p]
         Wp, Wq = W[p], W[q]
-        self.T = np.stack([x0[J, q], x0[I, p]])  # each side's target: the other's position
-        self.X0 = np.stack([x0[I, q], x0[J, p]])
-        self.X = self.X0.copy()
-        self.w2 = np.stack([wIq, wJp])
-        self.Wd = np.stack([Wq, Wp])
+        T = np.stack([x0[J, q], x0[I, p]])  # each side's target: the other's position
+        X0 = np.stack([x0[I, q], x0[J, p]])
+        w2 = np.stack([wIq, wJp])
+        Wd = np.stack([Wq, Wp])
         # a zero weight on a supply side cannot shift the MDS: the program would divide by 0
-        self.tradable = (wIq > 0) & (wJp > 0) & (sIq + sJq > 0) & (sIp + sJp > 0)
+        trad = (wIq > 0) & (wJp > 0) & (sIq + sJq > 0) & (sIp + sJp > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             r1 = (sIp + sJp) / (sIq + sJq)
             # J all the way: dp = |dx_p| w_Jp / W_p, dq = r1 dp, I's move dq W_q / w_Iq
-            self.K1 = np.where(self.tradable, wJp / Wp * r1 * Wq / wIq, 0.0)
-            self.G1 = np.where(self.tradable, wJp / Wp * np.abs(r1 * sIq - sIp), 0.0)
+            K1 = np.where(trad, wJp / Wp * r1 * Wq / wIq, 0.0)
+            G1 = np.where(trad, wJp / Wp * np.abs(r1 * sIq - sIp), 0.0)
             # I all the way: dq = |dx_q| w_Iq / W_q, dp = dq / r1, J's move dp W_p / w_Jp
-            self.K2 = np.where(self.tradable, wIq / Wq / r1 * Wp / wJp, 0.0)
-            self.G2 = np.where(self.tradable, wIq / Wq * np.abs(sIq - sIp / r1), 0.0)
-            self.cw = np.where(self.tradable, self.w2 / self.Wd, 0.0)
-        self.M = np.zeros((2, nc))
-        self.PS = np.zeros((2, nc))
-        self.PN = np.ones((2, nc), dtype=bool)
-        self.PP = np.ones((2, nc), dtype=bool)
-        self.gain = np.zeros(nc)
-        self.valid = np.zeros(nc, dtype=bool)
-        self.fix = np.zeros((2, nc), dtype=bool)
-        self.adjusted = np.zeros((2, nc), dtype=bool)  # ``is_adjusted_by_nbs``, sticky
-        self.yI_before_fix = np.full(nc, np.nan)  # I's y before J's correction (I.nbs_1)
-        # N: sum_a w_ak x_ak over the side's supply issue k with the updates applied, except
-        # the side's own actor (at its round-start position); own: that actor's update
+            K2 = np.where(trad, wIq / Wq / r1 * Wp / wJp, 0.0)
+            G2 = np.where(trad, wIq / Wq * np.abs(sIq - sIp / r1), 0.0)
+        self.T, self.X0, self.G1, self.G2 = T, X0, G1, G2
+        self.Xb = X0.copy()  # supply positions after every touch so far (for the bounds)
         S = (np.where(run.present, w * x0, 0.0)).sum(axis=0)
-        self.N = np.stack([S[q], S[p]])
-        self.own = np.full((2, nc), np.nan)
-        self.upd = np.full((2, nc, n), np.nan)
+        # scalar copies for the candidate-by-candidate work
+        self.lI, self.lJ, self.lp, self.lq = I.tolist(), J.tolist(), p.tolist(), q.tolist()
+        self.lT = (T[0].tolist(), T[1].tolist())
+        self.lX0 = (X0[0].tolist(), X0[1].tolist())
+        self.lw = (wIq.tolist(), wJp.tolist())
+        self.lW = (Wq.tolist(), Wp.tolist())
+        self.lK1, self.lK2, self.lG1, self.lG2 = K1.tolist(), K2.tolist(), G1.tolist(), G2.tolist()
+        self.ltrad = trad.tolist()
+        # per side: (supply salience, demand salience)
+        self.lsal = ((sIq.tolist(), sIp.tolist()), (sJp.tolist(), sJq.tolist()))
+        self.x0l = x0.tolist()
+        self.wl = w.tolist()
+        # the state
+        self.X = [X0[0].tolist(), X0[1].tolist()]
+        self.M = [[0.0] * nc, [0.0] * nc]
+        self.PS = [[0.0] * nc, [0.0] * nc]
+        self.PN = [[True] * nc, [True] * nc]
+        self.PP = [[True] * nc, [True] * nc]
+        self.gain = [0.0] * nc
+        self.valid = [False] * nc
+        self.fix = [[False] * nc, [False] * nc]
+        self.adjusted = [[False] * nc, [False] * nc]  # ``is_adjusted_by_nbs``, sticky
+        self.yI_before_fix = [math.nan] * nc  # I's y before J's correction (I.nbs_1)
+        # N: sum_a w_ak x_ak over the side's supply issue k with the updates applied, except the
+        # side's own actor (at its round-start position); own: that actor's update
+        self.N = [S[q].tolist(), S[p].tolist()]
+        self.own = [[math.nan] * nc, [math.nan] * nc]
+        self.upd: tuple[list[dict[int, float]], list[dict[int, float]]] = (
+            [{} for _ in range(nc)],
+            [{} for _ in range(nc)],
+        )
         # actor-issue keys a * m + k: I supply, J supply, I demand, J demand
         self.keys = np.stack([I * m + q, J * m + p, I * m + p, J * m + q])
+        self.lkeys = [row.tolist() for row in self.keys]
         flat = self.keys.ravel()
         owner = np.tile(np.arange(nc, dtype=np.int64), 4)
         order = np.argsort(flat, kind="stable")
         self._by_key = owner[order]
         self._key_bounds = np.searchsorted(flat[order], np.arange(n * m + 1))
+        self.pending: list[list[int]] = [[] for _ in range(nc)]
+        self.dirty = np.zeros(nc, dtype=bool)
+        # per candidate, (first sort it holds for, gain, state) after each recalculation
+        self.history: list[list[tuple[int, float, _State]]] = [[] for _ in range(nc)]
+        self.sort_of: dict[int, int] = {}
         self.exact_y: dict[int, tuple[Decimal, Decimal]] = {}
         self.exact_log: dict[int, tuple[Decimal, ...]] = {}
+        self._yf: dict[int, tuple[float, float]] = {}
         # decimal values of every float position this round: (actor, issue, float) -> decimal
         self.exact: dict[tuple[int, int, float], Decimal] = {}
         for a in range(n):
             for k in range(m):
                 if run.present[a, k]:
                     self.exact[(a, k, float(x0[a, k]))] = run.xE[a][k]
+        self._initial(K1, K2, w2, Wd, np.stack([S[q], S[p]]))
 
     # ------------------------------------------------------------------ equations
-    def calculate(self, idx: IntArray) -> None:
-        """``EqualGainExchange.calculate`` for the candidates ``idx``.
+    def _initial(
+        self, K1: FloatArray, K2: FloatArray, w2: FloatArray, Wd: FloatArray, N: FloatArray
+    ) -> None:
+        """``EqualGainExchange.calculate`` for every candidate at once (see :meth:`calculate`)."""
+        X, T = self.X0, self.T
+        dist = np.abs(T - X)  # row 0: |x_Jq - x_Iq|, row 1: |x_Ip - x_Jp|
+        mI = dist[1] * K1
+        over = mI > dist[0]
+        mabs = np.where(over, np.stack([dist[0], dist[0] * K2]), np.stack([mI, dist[1]]))
+        gain = np.where(over, dist[0] * self.G2, dist[1] * self.G1)
+        M = np.where(X > T, -mabs, mabs)
+        am = np.abs(M)
+        Y = X + M
+        ok = (
+            (am <= 100.0)
+            & (am > _MIN_MOVE)
+            & (Y >= -_BOUND_SLACK)
+            & (Y <= 100.0 + _BOUND_SLACK)
+            & (M <= 100.0)
+        )
+        valid = ok[0] & ok[1] & (gain >= _MIN_GAIN) & np.asarray(self.ltrad, dtype=bool)
+        # ``check_nbs``: is the other's position between the MDS before and after the move?
+        n0 = (N + w2 * (X - X)) / Wd
+        n1 = n0 + w2 / Wd * M
+        d0 = T - n0
+        d1 = T - n1
+        check = ((d0 * d1 < 0) | (np.abs(d0) < _NBS_NEAR) | (np.abs(d1) < _NBS_NEAR)) & valid
+        self.M = [M[0].tolist(), M[1].tolist()]
+        self.gain = gain.tolist()
+        self.valid = valid.tolist()
+        for c in np.flatnonzero(check[0] | check[1]).tolist():
+            self._check_nbs(c)
+        self.score = np.asarray(self.gain, dtype=np.float64)
+        self.init_gain = list(self.gain)
+        self.init_fix = (list(self.fix[0]), list(self.fix[1]))
+
+    def calculate(self, c: int) -> None:
+        """``EqualGainExchange.calculate`` for candidate c.
 
         J first moves all the way to I's position on p, shifting MDS_p by
         ``dp = |x_Ip - x_Jp| w_Jp / W_p``; equal gain sets the shift on q to
@@ -579,48 +645,46 @@ class _Candidates:
         ``|dq s_Iq - dp s_Ip|`` (= ``|dp s_Jp - dq s_Jq|``). A valid candidate is then checked
         against MDS overshoot, I's side first (:meth:`_check_nbs`).
         """
-        X = self.X[:, idx]
-        T = self.T[:, idx]
-        dist = np.abs(T - X)  # row 0: |x_Jq - x_Iq|, row 1: |x_Ip - x_Jp|
-        mI = dist[1] * self.K1[idx]
-        over = mI > dist[0]
-        mabs = np.where(over, np.stack([dist[0], dist[0] * self.K2[idx]]), np.stack([mI, dist[1]]))
-        gain = np.where(over, dist[0] * self.G2[idx], dist[1] * self.G1[idx])
-        M = np.where(X > T, -mabs, mabs)
-        valid = self._move_ok(idx, X, M) & (gain >= _MIN_GAIN) & self.tradable[idx]
-        # ``check_nbs``: is the other's position between the MDS before and after the move?
-        n0 = (self.N[:, idx] + self.w2[:, idx] * (X - self.X0[:, idx])) / self.Wd[:, idx]
-        n1 = n0 + self.cw[:, idx] * M
-        d0 = T - n0
-        d1 = T - n1
-        fix = (d0 * d1 < 0) & valid
-        # when the MDS sits on the target up to rounding, only the program's decimal digits
-        # can tell whether the move crosses it
-        near = ((np.abs(d0) < _NBS_NEAR) | (np.abs(d1) < _NBS_NEAR)) & valid
-        fix |= near
-        self.M[:, idx] = M
-        self.gain[idx] = gain
-        self.valid[idx] = valid
-        self.fix[:, idx] = False
-        hit = fix[0] | fix[1]
-        if hit.any():
-            for c in idx[hit].tolist():
-                self._check_nbs(c)
-
-    def _move_ok(self, idx: IntArray | int, X: FloatArray, M: FloatArray) -> BoolArray:
-        """``is_move_valid`` for both sides: a real move, inside [0, 100], the history's sum at
-        most 100, and every move in the history in one direction."""
-        am = np.abs(M)
-        Y = X + M
-        ok = (
-            (am <= 100.0)
-            & (am > _MIN_MOVE)
-            & (Y >= -_BOUND_SLACK)
-            & (Y <= 100.0 + _BOUND_SLACK)
-            & (self.PS[:, idx] + M <= 100.0)
-            & ((self.PN[:, idx] & (M < 0)) | (self.PP[:, idx] & (M > 0)))
+        x0, x1 = self.X[0][c], self.X[1][c]
+        t0, t1 = self.lT[0][c], self.lT[1][c]
+        d0, d1 = abs(t0 - x0), abs(t1 - x1)
+        mI = d1 * self.lK1[c]
+        if mI > d0:
+            mI = d0
+            mJ = d0 * self.lK2[c]
+            gain = d0 * self.lG2[c]
+        else:
+            mJ = d1
+            gain = d1 * self.lG1[c]
+        if x0 > t0:
+            mI = -mI
+        if x1 > t1:
+            mJ = -mJ
+        self.M[0][c], self.M[1][c] = mI, mJ
+        self.gain[c] = gain
+        self.fix[0][c] = self.fix[1][c] = False
+        self.yI_before_fix[c] = math.nan
+        valid = (
+            self.ltrad[c]
+            and gain >= _MIN_GAIN
+            and self._move_ok(0, c, x0, mI)
+            and self._move_ok(1, c, x1, mJ)
         )
-        return np.asarray(ok[0] & ok[1])
+        self.valid[c] = valid
+        if valid:
+            self._check_nbs(c)
+
+    def _move_ok(self, side: int, c: int, x: float, m: float) -> bool:
+        """``is_move_valid``: a real move, inside [0, 100], the history's sum at most 100, and
+        every move in the history in one direction."""
+        am = abs(m)
+        y = x + m
+        return (
+            _MIN_MOVE < am <= 100.0
+            and -_BOUND_SLACK <= y <= 100.0 + _BOUND_SLACK
+            and self.PS[side][c] + m <= 100.0
+            and ((self.PN[side][c] and m < 0) or (self.PP[side][c] and m > 0))
+        )
 
     def _check_nbs(self, c: int) -> None:
         """``AbstractExchangeActor.check_nbs`` for I then J (A the side, O the other).
@@ -631,63 +695,56 @@ class _Candidates:
         move is cut to ``delta = |t W_k - N| / w_Ak`` (N: the numerator with A at ``x_A`` and
         then the updates applied), the MDS shifts ``r_A = delta w_Ak / W_k``, the other side's
         shift is ``r_O = r_A (s_Ak + s_Ok) / (s_Ad + s_Od)`` and its move ``r_O W_d / w_Od``;
-        the gain becomes ``|r_O s_Od - r_A s_Ok|``.
+        the gain becomes ``|r_O s_Od - r_A s_Ok|``. Within ``_NBS_NEAR`` of the target the
+        comparison is made in the program's decimal arithmetic.
         """
-        run = self.run
-        s = run.s
-        I, J, p, q = int(self.I[c]), int(self.J[c]), int(self.p[c]), int(self.q[c])
-        sal = ((s[I, q], s[I, p]), (s[J, p], s[J, q]))  # per side: (supply, demand) salience
-        X = [float(self.X[0, c]), float(self.X[1, c])]
-        T = [float(self.T[0, c]), float(self.T[1, c])]
-        M = [float(self.M[0, c]), float(self.M[1, c])]
-        gain = float(self.gain[c])
-        fixed = [False, False]
-        y_before = math.nan
+        X = [self.X[0][c], self.X[1][c]]
+        M = [self.M[0][c], self.M[1][c]]
+        gain = self.gain[c]
+        sal = (self.lsal[0][0][c], self.lsal[0][1][c]), (self.lsal[1][0][c], self.lsal[1][1][c])
         for a in (0, 1):
             o = 1 - a
-            w, W, N = float(self.w2[a, c]), float(self.Wd[a, c]), float(self.N[a, c])
-            x0 = float(self.X0[a, c])
+            w, W, N = self.lw[a][c], self.lW[a][c], self.N[a][c]
+            x0 = self.lX0[a][c]
             n0 = (N + w * (X[a] - x0)) / W
             n1 = (N + w * (X[a] + M[a] - x0)) / W
-            t = T[a]
+            t = self.lT[a][c]
             if abs(t - n0) < _NBS_NEAR or abs(t - n1) < _NBS_NEAR:
                 self._check_nbs_exact(c)
                 return
             if (t - n0) * (t - n1) >= 0:
                 continue
-            own = float(self.own[a, c])
+            own = self.own[a][c]
             numer = N + w * ((X[a] if math.isnan(own) else own) - x0)
             delta = abs(t * W - numer) / w
             r_a = delta * w / W
             r_o = r_a * (sal[a][0] + sal[o][1]) / (sal[a][1] + sal[o][0])
             if a == 1:
-                y_before = X[0] + M[0]
-            M[o] = abs(r_o * float(self.Wd[o, c]) / float(self.w2[o, c]))
-            M[o] = -M[o] if X[o] > T[o] else M[o]
+                self.yI_before_fix[c] = X[0] + M[0]
+            mo = abs(r_o * self.lW[o][c] / self.lw[o][c])
+            M[o] = -mo if X[o] > self.lT[o][c] else mo
             M[a] = -delta if X[a] > t else delta
             gain = abs(r_o * sal[o][0] - r_a * sal[o][1])
-            fixed[a] = True
-        self._set_checked(c, M, gain, fixed, y_before)
+            self.fix[a][c] = True
+            self.adjusted[a][c] = True
+        self._set_checked(c, M, gain)
 
-    def _set_checked(
-        self, c: int, M: list[float], gain: float, fixed: list[bool], y_before: float
-    ) -> None:
-        self.M[:, c] = M
+    def _set_checked(self, c: int, M: list[float], gain: float) -> None:
+        self.M[0][c], self.M[1][c] = M
         self.gain[c] = gain
-        self.fix[:, c] = fixed
-        self.adjusted[:, c] |= fixed
-        self.yI_before_fix[c] = y_before
-        Xa = self.X[:, c : c + 1]
-        Ma = self.M[:, c : c + 1]
-        self.valid[c] = bool(self._move_ok(np.array([c]), Xa, Ma)[0])
+        self.valid[c] = self._move_ok(0, c, self.X[0][c], M[0]) and self._move_ok(
+            1, c, self.X[1][c], M[1]
+        )
 
     def _check_nbs_exact(self, c: int) -> None:
         """The MDS checks of candidate c in the program's decimal arithmetic."""
         out = self.exact_calculate(c, decide=True)
-        fixed = [bool(out[7]), bool(out[8])]
-        y_before = float(out[9]) if fixed[1] else math.nan
-        M = [float(out[2]), float(out[3])]
-        self._set_checked(c, M, float(out[4]), fixed, y_before)
+        fixed = (bool(out[7]), bool(out[8]))
+        for a in (0, 1):
+            self.fix[a][c] = fixed[a]
+            self.adjusted[a][c] = self.adjusted[a][c] or fixed[a]
+        self.yI_before_fix[c] = float(out[9]) if fixed[1] else math.nan
+        self._set_checked(c, [float(out[2]), float(out[3])], float(out[4]))
 
     # ------------------------------------------------------------------ decimal shadow
     def _dec(self, a: int, k: int, v: float) -> Decimal:
@@ -695,14 +752,13 @@ class _Candidates:
         return got if got is not None else Decimal(v)
 
     def state(self, c: int) -> _State:
-        """What the decimal calculation of candidate c reads: supply positions, the outcome of
-        the MDS checks, the updates."""
+        """What the decimal calculation of candidate c reads."""
         return (
-            float(self.X[0, c]),
-            float(self.X[1, c]),
-            bool(self.fix[0, c]),
-            bool(self.fix[1, c]),
-            self.upd[:, c].copy(),
+            self.X[0][c],
+            self.X[1][c],
+            self.fix[0][c],
+            self.fix[1][c],
+            (dict(self.upd[0][c]), dict(self.upd[1][c])),
         )
 
     def exact_calculate(
@@ -716,7 +772,7 @@ class _Candidates:
         """
         run = self.run
         sE, cE, WE, xE = run.sE, run.cE, run.WE, run.xE
-        I, J, p, q = int(self.I[c]), int(self.J[c]), int(self.p[c]), int(self.q[c])
+        I, J, p, q = self.lI[c], self.lJ[c], self.lp[c], self.lq[c]
         xI_f, xJ_f, fix_I, fix_J, upd = self.state(c) if state is None else state
         was_fixed = (fix_I, fix_J)
         xIq = self._dec(I, q, xI_f)
@@ -785,31 +841,31 @@ class _Candidates:
             y_before,
         )
 
-    def _exact_nbs(self, c: int, a: int, pos: Decimal, upd: FloatArray) -> Decimal:
+    def _exact_nbs(self, c: int, a: int, pos: Decimal, upd: dict[int, float]) -> Decimal:
         """``adjusted_nbs``: the MDS of side a's supply issue, updates applied, its actor at pos."""
         run = self.run
-        k = int(self.q[c]) if a == 0 else int(self.p[c])
-        A = int(self.I[c]) if a == 0 else int(self.J[c])
+        k = self.lq[c] if a == 0 else self.lp[c]
+        A = self.lI[c] if a == 0 else self.lJ[c]
         total = ZERO
         for b in run.members[k]:
             if b == A:
                 x = pos
-            elif not math.isnan(upd[b]):
-                x = self._dec(b, k, float(upd[b]))
+            elif b in upd:
+                x = self._dec(b, k, upd[b])
             else:
                 x = run.xE[b][k]
             total += x * run.sE[b][k] * run.cE[b][k]
         return total / run.WE[k]
 
-    def _exact_numerator(self, c: int, a: int, xa: Decimal, upd: FloatArray) -> Decimal:
+    def _exact_numerator(self, c: int, a: int, xa: Decimal, upd: dict[int, float]) -> Decimal:
         """``adjusted_nbs_by_position``'s numerator: side a's actor at ``xa``, then the updates."""
         run = self.run
-        k = int(self.q[c]) if a == 0 else int(self.p[c])
-        A = int(self.I[c]) if a == 0 else int(self.J[c])
+        k = self.lq[c] if a == 0 else self.lp[c]
+        A = self.lI[c] if a == 0 else self.lJ[c]
         total = ZERO
         for b in run.members[k]:
-            if not math.isnan(upd[b]):
-                pos = self._dec(b, k, float(upd[b]))
+            if b in upd:
+                pos = self._dec(b, k, upd[b])
             elif b == A:
                 pos = xa
             else:
@@ -823,79 +879,162 @@ class _Candidates:
 
         The list is sorted by gain (stable) and its head taken; an invalid head is dropped. After
         an execution every invalid candidate leaves the list and every valid one the exchange
-        touches is recalculated (:meth:`_recalculate`). Gains equal in binary are compared in
-        decimal; gains equal in decimal keep their list order, the order of the previous sort: of
-        two tied candidates the first is the one that was ahead at the last sort where their gains
-        differed, or the one created first.
+        touches is recalculated. Gains equal in binary are compared in decimal; gains equal in
+        decimal keep their list order, the order of the previous sort: of two tied candidates the
+        first is the one that was ahead at the last sort where their gains differed, or the one
+        created first.
         """
-        nc = self.I.shape[0]
-        alive = np.ones(nc, dtype=bool)
-        gain = self.gain.copy()
+        score = self.score  # the gain, or for a touched candidate a bound on it; -inf: gone
+        alive = np.ones(self.nc, dtype=bool)
         executed: list[int] = []
         tied = 0
         sort_no = 0
-        history: list[_Undo] = []
         first_execution = True
+        dirty = self.dirty
         while True:
             sort_no += 1
-            top = int(np.argmax(gain))
-            g = gain[top]
+            top = int(np.argmax(score))
+            g = float(score[top])
             if g == -np.inf:
                 break
-            near = np.flatnonzero(gain >= g - _GAIN_TIE)
+            if dirty[top]:
+                self._refresh(top, score, alive)
+                continue
+            near = np.flatnonzero(score >= g - _GAIN_TIE)
             if near.shape[0] > 1:
-                top, was_tie = self._first_in_list(near, history, gain)
+                stale = near[dirty[near]]
+                if stale.shape[0]:
+                    for c in stale.tolist():
+                        self._refresh(c, score, alive)
+                    sort_no -= 1
+                    continue
+                top, was_tie = self._first_in_list(near)
                 tied += was_tie
             alive[top] = False
-            gain[top] = -np.inf
+            score[top] = -np.inf
             if not self.valid[top]:
                 continue
+            self.sort_of[top] = sort_no
             self._execute(top)
             executed.append(top)
             if first_execution:
-                alive &= self.valid
-                gain[~alive] = -np.inf
+                alive &= np.asarray(self.valid, dtype=bool)
+                score[~alive] = -np.inf
                 first_execution = False
-            before = (gain.copy(), self.X.copy(), self.fix.copy(), self.upd.copy())
-            idx = self._recalculate(top, alive)
-            if idx.shape[0]:
-                history.append(
-                    (
-                        idx,
-                        before[0][idx],
-                        before[1][:, idx],
-                        before[2][:, idx],
-                        before[3][:, idx],
-                    )
-                )
-                ok = self.valid[idx]
-                alive[idx] = ok
-                gain[idx] = np.where(ok, self.gain[idx], -np.inf)
+            self._touch(top, alive, score)
         return executed, tied
+
+    def _refresh(self, c: int, score: FloatArray, alive: BoolArray) -> None:
+        """Replay the touches candidate c has had since its last calculation."""
+        for e in self.pending[c]:
+            self._recalculate(c, e)
+            if not self.valid[c]:
+                break
+        self.pending[c] = []
+        self.dirty[c] = False
+        if self.valid[c]:
+            score[c] = self.gain[c]
+        else:
+            alive[c] = False
+            score[c] = -np.inf
 
     def _execute(self, e: int) -> None:
         """Fix the executed exchange's voting positions at their decimal values."""
         out = self.exact_calculate(e)
         yI, yJ = out[0], out[1]
-        I, J, p, q = int(self.I[e]), int(self.J[e]), int(self.p[e]), int(self.q[e])
-        fI, fJ = float(yI), float(yJ)
-        self.M[0, e] = fI - float(self.X[0, e])
-        self.M[1, e] = fJ - float(self.X[1, e])
-        self._y_float[e] = (fI, fJ)
-        self.exact[(I, q, fI)] = yI
-        self.exact[(J, p, fJ)] = yJ
+        I, J, p, q = self.lI[e], self.lJ[e], self.lp[e], self.lq[e]
+        self._yf[e] = (float(yI), float(yJ))
+        self.exact[(I, q, float(yI))] = yI
+        self.exact[(J, p, float(yJ))] = yJ
         self.exact_y[e] = (yI, yJ)
         self.exact_log[e] = out
 
-    @property
-    def _y_float(self) -> dict[int, tuple[float, float]]:
-        if not hasattr(self, "_yf"):
-            self._yf: dict[int, tuple[float, float]] = {}
-        return self._yf
+    def _touch(self, e: int, alive: BoolArray, score: FloatArray) -> None:
+        """Record exchange e's touch on every listed candidate it touches.
 
-    def _first_in_list(
-        self, near: IntArray, history: list[_Undo], gain: FloatArray
-    ) -> tuple[int, int]:
+        Supply contact: a side with e's actor and supply issue takes e's voting position. Demand
+        contact: a side with the actor and demand issue of one of e's sides records the other
+        side's voting position (``AbstractExchange.recalculate``, done in :meth:`_recalculate`).
+        The supply positions move now, so that the bounds are current.
+        """
+        m = self.run.m
+        I, J, p, q = self.lI[e], self.lJ[e], self.lp[e], self.lq[e]
+        k_is, k_js, k_id, k_jd = I * m + q, J * m + p, I * m + p, J * m + q
+        order, bounds = self._by_key, self._key_bounds
+        mask = np.zeros(self.nc, dtype=bool)
+        for k in (k_is, k_js, k_id, k_jd):
+            mask[order[bounds[k] : bounds[k + 1]]] = True
+        mask &= alive
+        idx = np.flatnonzero(mask)
+        if idx.shape[0] == 0:
+            return
+        keys = self.keys[:, idx]
+        t_i = keys[:2] == k_is
+        t_j = keys[:2] == k_js
+        dem = keys[2:]
+        contact = (t_i | t_j | (dem == k_jd) | (dem == k_id)).any(axis=0)
+        if not contact.all():
+            idx, t_i, t_j = idx[contact], t_i[:, contact], t_j[:, contact]
+        yI, yJ = self._yf[e]
+        X = np.where(t_i, yI, np.where(t_j, yJ, self.Xb[:, idx]))
+        self.Xb[:, idx] = X
+        dist = np.abs(self.T[:, idx] - X)
+        score[idx] = np.minimum(dist[1] * self.G1[idx], dist[0] * self.G2[idx])
+        self.dirty[idx] = True
+        pending = self.pending
+        for c in idx.tolist():
+            pending[c].append(e)
+
+    def _recalculate(self, c: int, e: int) -> None:
+        """``AbstractExchange.recalculate`` of candidate c after exchange e.
+
+        A touched side keeps its previous planned move in its history (an untouched side's last
+        move is replaced). A demand contact records the other side's voting position among the
+        ``updates``; a later record keeps the smaller of the two if the round-start position is
+        below the earlier record, else the larger (``update_updates``).
+        """
+        m = self.run.m
+        eI, eJ, ep, eq = self.lI[e], self.lJ[e], self.lp[e], self.lq[e]
+        k_is, k_js, k_id, k_jd = eI * m + eq, eJ * m + ep, eI * m + ep, eJ * m + eq
+        yI, yJ = self._yf[e]
+        keys = self.lkeys
+        touched = False
+        for side in (0, 1):
+            k = keys[side][c]
+            if k == k_is or k == k_js:
+                touched = True
+                self.X[side][c] = yI if k == k_is else yJ
+                last = self.M[side][c]
+                self.PS[side][c] += last
+                self.PN[side][c] = self.PN[side][c] and last < 0
+                self.PP[side][c] = self.PP[side][c] and last > 0
+        # side 0 (I) supplies what X.J demands; side 1 (J) supplies what X.I demands
+        kId, kJd = keys[2][c], keys[3][c]
+        x0 = self.x0l
+        for k_dem, actor, issue, y in ((k_jd, eI, eq, yI), (k_id, eJ, ep, yJ)):
+            for side, kd in ((0, kJd), (1, kId)):
+                if kd != k_dem:
+                    continue
+                touched = True
+                start = x0[actor][issue]
+                upd = self.upd[side][c]
+                cur = upd.get(actor)
+                if cur is None:
+                    new = y
+                    old = x0[actor][issue]
+                else:
+                    new = min(cur, y) if start <= cur else max(cur, y)
+                    old = cur
+                upd[actor] = new
+                if actor == (self.lI[c] if side == 0 else self.lJ[c]):
+                    self.own[side][c] = new
+                else:
+                    self.N[side][c] += self.wl[actor][issue] * (new - old)
+        if touched:
+            self.calculate(c)
+            self.history[c].append((self.sort_of[e] + 1, self.gain[c], self.state(c)))
+
+    def _first_in_list(self, near: IntArray) -> tuple[int, int]:
         """Of candidates with gains equal in binary, the one the program's sort puts first."""
         exact = {c: self.exact_calculate(c)[4] for c in near.tolist()}
         ranked = sorted(exact.values(), reverse=True)
@@ -903,103 +1042,44 @@ class _Candidates:
         tops = [c for c in near.tolist() if exact[c] == ranked[0]]
         best = tops[0]
         for other in tops[1:]:
-            if self._ahead(other, best, history, gain):
+            if self._ahead(other, best):
                 best = other
         return best, was_tie
 
-    def _ahead(self, a: int, b: int, history: list[_Undo], gain: FloatArray) -> bool:
-        """Is a before b in the program's list? Walks back through the sorts: the later of the
-        two is the one that was behind at the last sort where their gains differed."""
-        g = {a: float(gain[a]), b: float(gain[b])}
-        st = {a: self.state(a), b: self.state(b)}
-        for idx, g_before, x_before, fix_before, upd_before in reversed(history):
-            hit = np.flatnonzero((idx == a) | (idx == b))
-            if hit.shape[0] == 0:
-                continue
-            for h in hit.tolist():
-                c = int(idx[h])
-                g[c] = float(g_before[h])
-                st[c] = (
-                    float(x_before[0, h]),
-                    float(x_before[1, h]),
-                    bool(fix_before[0, h]),
-                    bool(fix_before[1, h]),
-                    upd_before[:, h],
-                )
-            if abs(g[a] - g[b]) > _GAIN_TIE:
-                return g[a] > g[b]
-            ea = self.exact_calculate(a, state=st[a])[4]
-            eb = self.exact_calculate(b, state=st[b])[4]
+    def _ahead(self, a: int, b: int) -> bool:
+        """Is a before b in the program's list? Walking back through the sorts, the one ahead is
+        the one with the larger gain at the last sort where their gains differed."""
+
+        def start(c: int) -> tuple[int, float, _State]:
+            st: _State = (
+                self.lX0[0][c],
+                self.lX0[1][c],
+                self.init_fix[0][c],
+                self.init_fix[1][c],
+                ({}, {}),
+            )
+            return (1, self.init_gain[c], st)
+
+        ha = [start(a), *self.history[a]]
+        hb = [start(b), *self.history[b]]
+        ia, ib = len(ha) - 1, len(hb) - 1
+        while True:
+            ga, gb = ha[ia][1], hb[ib][1]
+            if abs(ga - gb) > _GAIN_TIE:
+                return ga > gb
+            ea = self.exact_calculate(a, state=ha[ia][2])[4]
+            eb = self.exact_calculate(b, state=hb[ib][2])[4]
             if ea != eb:
                 return ea > eb
-        return a < b
-
-    def _recalculate(self, e: int, alive: BoolArray) -> IntArray:
-        """``AbstractExchange.recalculate`` of every listed candidate that exchange e touches.
-
-        Supply contact: a side with e's actor and supply issue takes e's voting position (its
-        previous planned move stays in its history; an untouched side's last move is replaced).
-        Demand contact: a side with the actor and demand issue of one of e's sides records the
-        other side's voting position among its ``updates``; a later record keeps the smaller of
-        the two if the round-start position is below the earlier record, else the larger
-        (``update_updates``). Touched candidates are recalculated.
-        """
-        m = self.run.m
-        eI, eJ, ep, eq = int(self.I[e]), int(self.J[e]), int(self.p[e]), int(self.q[e])
-        k_is, k_js, k_id, k_jd = eI * m + eq, eJ * m + ep, eI * m + ep, eJ * m + eq
-        order, bounds = self._by_key, self._key_bounds
-        mask = np.zeros(alive.shape[0], dtype=bool)
-        for k in (k_is, k_js, k_id, k_jd):
-            mask[order[bounds[k] : bounds[k + 1]]] = True
-        mask &= alive
-        idx = np.flatnonzero(mask)
-        keys = self.keys[:, idx]
-        sup = keys[:2]
-        t_i = sup == k_is
-        t_j = sup == k_js
-        touch = t_i | t_j
-        dem_j = keys[2:] == k_jd  # row 0: X.I's demand, row 1: X.J's demand
-        dem_i = keys[2:] == k_id
-        contact = touch[0] | touch[1] | dem_j[0] | dem_j[1] | dem_i[0] | dem_i[1]
-        if not contact.all():
-            idx = idx[contact]
-            t_i, t_j, touch = t_i[:, contact], t_j[:, contact], touch[:, contact]
-            dem_j, dem_i = dem_j[:, contact], dem_i[:, contact]
-        if idx.shape[0] == 0:
-            return idx
-        yI, yJ = self._y_float[e]
-        X = self.X[:, idx]
-        self.X[:, idx] = np.where(t_i, yI, np.where(t_j, yJ, X))
-        # a touched side keeps its planned move in its history
-        if touch.any():
-            last = self.M[:, idx]
-            self.PS[:, idx] += np.where(touch, last, 0.0)
-            self.PN[:, idx] &= ~touch | (last < 0)
-            self.PP[:, idx] &= ~touch | (last > 0)
-        # demand contact: e's J demands q_e, which e's I supplies; e's I demands p_e
-        run = self.run
-        for dem, actor, k, y in ((dem_j, eI, eq, yI), (dem_i, eJ, ep, yJ)):
-            start = run.x[actor, k]
-            # X.J demanding k means X.I supplies k (row 0 of the sides); X.I demanding it, X.J
-            for side in (0, 1):
-                sel = dem[1 - side]
-                if not sel.any():
-                    continue
-                hit = idx[sel]
-                cur = self.upd[side, hit, actor]
-                new = np.where(
-                    np.isnan(cur),
-                    y,
-                    np.where(start <= cur, np.minimum(cur, y), np.maximum(cur, y)),
-                )
-                self.upd[side, hit, actor] = new
-                owner = (self.I if side == 0 else self.J)[hit] == actor
-                self.own[side, hit[owner]] = new[owner]
-                other = ~owner
-                old = np.where(np.isnan(cur), run.x[actor, k], cur)
-                self.N[side, hit[other]] += run.w[actor, k] * (new - old)[other]
-        self.calculate(idx)
-        return idx
+            if ia == 0 and ib == 0:
+                return a < b
+            # step back past the later of the two latest changes
+            if ha[ia][0] >= hb[ib][0] and ia > 0:
+                if hb[ib][0] == ha[ia][0] and ib > 0:
+                    ib -= 1
+                ia -= 1
+            else:
+                ib -= 1
 
     # ------------------------------------------------------------------ output
     def rows(self, number: int, executed: IntArray, left: BoolArray) -> list[tuple[float, ...]]:
@@ -1013,18 +1093,23 @@ class _Candidates:
         """
         run = self.run
         e = executed
+        el = e.tolist()
         I, J, p, q = self.I[e], self.J[e], self.p[e], self.q[e]
         x0, s = run.x, run.s
-        exact = np.array([[float(v) for v in self.exact_log[int(c)][:7]] for c in e]).reshape(-1, 7)
+        exact = np.array([[float(v) for v in self.exact_log[c][:7]] for c in el]).reshape(-1, 7)
         y = exact[:, :2].T
-        X = self.X[:, e]
+        X = np.array([[self.X[0][c] for c in el], [self.X[1][c] for c in el]])
+        N = np.array([[self.N[0][c] for c in el], [self.N[1][c] for c in el]])
+        w2 = np.array([[self.lw[0][c] for c in el], [self.lw[1][c] for c in el]])
+        Wd = np.array([[self.lW[0][c] for c in el], [self.lW[1][c] for c in el]])
+        X0 = self.X0[:, e]
         # the MDS of each side's supply issue before and after its move (``nbs_0``, ``nbs_1``);
         # I's ``nbs_1`` is not recomputed when J's check corrects the exchange
-        n0 = (self.N[:, e] + self.w2[:, e] * (X - self.X0[:, e])) / self.Wd[:, e]
-        yI_seen = np.where(np.isnan(self.yI_before_fix[e]), y[0], self.yI_before_fix[e])
-        yI_seen = np.where(self.fix[1, e], yI_seen, y[0])
-        y_seen = np.stack([yI_seen, y[1]])
-        n1 = (self.N[:, e] + self.w2[:, e] * (y_seen - self.X0[:, e])) / self.Wd[:, e]
+        n0 = (N + w2 * (X - X0)) / Wd
+        y_stale = np.array([self.yI_before_fix[c] for c in el])
+        fixJ = np.array([self.fix[1][c] for c in el], dtype=bool)
+        y_seen = np.stack([np.where(fixJ & ~np.isnan(y_stale), y_stale, y[0]), y[1]])
+        n1 = (N + w2 * (y_seen - X0)) / Wd
         xp, xq = x0[:, p].T, x0[:, q].T  # (ne, n)
         sp, sq = s[:, p].T, s[:, q].T
         both = (run.present[:, p] & run.present[:, q]).T
@@ -1043,6 +1128,7 @@ class _Candidates:
         def total(sel: BoolArray) -> FloatArray:
             return np.asarray(np.where(sel & ~own, ext, 0.0).sum(axis=1))
 
+        adjusted = np.array([[self.adjusted[0][c], self.adjusted[1][c]] for c in el], dtype=float)
         cols = [
             np.full(e.shape[0], float(number)),
             np.arange(1, e.shape[0] + 1, dtype=np.float64),
@@ -1051,12 +1137,12 @@ class _Candidates:
             p.astype(np.float64),
             q.astype(np.float64),
             self.inner_ad[e].astype(np.float64),
-            self.X0[0, e],
+            X0[0],
             X[0],
             exact[:, 2],
             exact[:, 0],
             self.T[0, e],
-            self.X0[1, e],
+            X0[1],
             X[1],
             exact[:, 3],
             exact[:, 1],
@@ -1068,8 +1154,8 @@ class _Candidates:
             n1[0],
             n0[1],
             n1[1],
-            self.adjusted[0, e].astype(np.float64),
-            self.adjusted[1, e].astype(np.float64),
+            adjusted[:, 0],
+            adjusted[:, 1],
             total(inner & pos),
             total(inner & ~pos),
             total(~inner & pos),
