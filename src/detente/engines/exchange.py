@@ -31,6 +31,7 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
+from detente.engines import _exchange_kernel as kern
 from detente.engines.base import (
     ActorArrays,
     BoolArray,
@@ -48,19 +49,11 @@ DEFAULT_ROUNDS = 10
 #: ``calculations.new_start_position``: x' = x + ((1 - s) SALIENCE_WEIGHT + FIXED_WEIGHT)(y - x).
 SALIENCE_WEIGHT = 0.4
 FIXED_WEIGHT = 0.1
-#: A move of at most this size is no move, and a gain below it is no gain (``is_move_valid``,
-#: ``EqualGainExchange.calculate``).
-_MIN_MOVE = 1e-10
-_MIN_GAIN = 1e-10
 #: The program's arithmetic is 28-digit decimal. Two gains closer than this are the same gain
 #: (the program then takes the exchange earlier in its list); reference runs show gaps between the
 #: two highest gains either below 1e-20 or above 1e-9.
 _GAIN_TIE = 1e-11
-#: Slack on the scale bounds [0, 100] when a move lands exactly on a bound: in decimal arithmetic
-#: x + (t - x) is t, in binary it can miss by one unit in the last place.
-_BOUND_SLACK = 1e-9
-#: Within this of a target, the MDS check is decided in decimal (``_Candidates.calculate``).
-_NBS_NEAR = 1e-9
+
 
 
 @dataclass(frozen=True)
@@ -407,7 +400,7 @@ class _Run:
             tied = 0
             n_valid = 0
             if ncand:
-                n_valid = sum(cand.valid)
+                n_valid = cand.n_valid
                 executed, tied = cand.select_and_execute()
             voting = [row[:] for row in self.xE]
             nxt = [row[:] for row in self.xE]
@@ -484,26 +477,19 @@ def _new_start(s: Decimal, x: Decimal, y: Decimal) -> Decimal:
 
 
 #: A candidate's state as its decimal calculation reads it: x_Iq, x_Jp, I fixed, J fixed, and
-#: per side the updates (actor -> position) of its supply issue.
-_State = tuple[float, float, bool, bool, tuple[dict[int, float], dict[int, float]]]
+#: the updates of each side's supply issue, ``(2, actors)`` (NaN: none).
+_State = tuple[float, float, bool, bool, FloatArray]
 
 
 class _Candidates:
-    """One round's candidate exchanges (one entry per candidate), evaluated lazily.
+    """One round's candidate exchanges, one column per candidate of the kernel's arrays.
 
     Side 0 is I (supply issue q, target x_Jq), side 1 is J (supply issue p, target x_Ip). Each
     side keeps what the program's exchange objects keep: the current supply position, the history
     of planned moves (the sum and signs of all but the last, and the last) and the ``updates`` of
-    other actors' positions on its supply issue.
-
-    All candidates are calculated at once at the start (array operations). An execution then only
-    records, for every candidate it touches, that the touch happened, and moves the touched supply
-    positions. The recalculation a touch implies is done when the candidate could be the next
-    choice: its plain gain ``min(|dx_p| G1, |dx_q| G2)`` at the current positions bounds what it
-    can gain (the MDS check only cuts moves), so a touched candidate is brought up to date (its
-    touches replayed in order, exactly as the program recalculates) only when that bound reaches
-    the head of the list. Nothing of a candidate depends on another candidate, so the result is
-    the program's.
+    other actors' positions on its supply issue. The arithmetic per candidate is in
+    :mod:`detente.engines._exchange_kernel`; this class runs the selection loop and the decimal
+    shadow.
     """
 
     def __init__(
@@ -524,69 +510,56 @@ class _Candidates:
         sIp, sIq, sJp, sJq = s[I, p], s[I, q], s[J, p], s[J, q]
         wIq, wJp = w[I, q], w[J, p]
         Wp, Wq = W[p], W[q]
-        T = np.stack([x0[J, q], x0[I, p]])  # each side's target: the other's position
-        X0 = np.stack([x0[I, q], x0[J, p]])
-        w2 = np.stack([wIq, wJp])
-        Wd = np.stack([Wq, Wp])
+        C = np.zeros((kern.N_C, nc))
+        C[kern.T0], C[kern.T1] = x0[J, q], x0[I, p]
+        C[kern.X00], C[kern.X01] = x0[I, q], x0[J, p]
+        C[kern.W0], C[kern.W1] = wIq, wJp
+        C[kern.WT0], C[kern.WT1] = Wq, Wp
         # a zero weight on a supply side cannot shift the MDS: the program would divide by 0
         trad = (wIq > 0) & (wJp > 0) & (sIq + sJq > 0) & (sIp + sJp > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             r1 = (sIp + sJp) / (sIq + sJq)
             # J all the way: dp = |dx_p| w_Jp / W_p, dq = r1 dp, I's move dq W_q / w_Iq
-            K1 = np.where(trad, wJp / Wp * r1 * Wq / wIq, 0.0)
-            G1 = np.where(trad, wJp / Wp * np.abs(r1 * sIq - sIp), 0.0)
+            C[kern.K1] = np.where(trad, wJp / Wp * r1 * Wq / wIq, 0.0)
+            C[kern.G1] = np.where(trad, wJp / Wp * np.abs(r1 * sIq - sIp), 0.0)
             # I all the way: dq = |dx_q| w_Iq / W_q, dp = dq / r1, J's move dp W_p / w_Jp
-            K2 = np.where(trad, wIq / Wq / r1 * Wp / wJp, 0.0)
-            G2 = np.where(trad, wIq / Wq * np.abs(sIq - sIp / r1), 0.0)
-        self.T, self.X0, self.G1, self.G2 = T, X0, G1, G2
-        self.Xb = X0.copy()  # supply positions after every touch so far (for the bounds)
+            C[kern.K2] = np.where(trad, wIq / Wq / r1 * Wp / wJp, 0.0)
+            C[kern.G2] = np.where(trad, wIq / Wq * np.abs(sIq - sIp / r1), 0.0)
+        C[kern.TRAD] = trad
+        C[kern.S0S], C[kern.S0D], C[kern.S1S], C[kern.S1D] = sIq, sIp, sJp, sJq
+        self.C = C
+        F = np.zeros((kern.N_F, nc))
+        F[kern.X0], F[kern.X1] = C[kern.X00], C[kern.X01]
         S = (np.where(run.present, w * x0, 0.0)).sum(axis=0)
-        # scalar copies for the candidate-by-candidate work
-        self.lI, self.lJ, self.lp, self.lq = I.tolist(), J.tolist(), p.tolist(), q.tolist()
-        self.lT = (T[0].tolist(), T[1].tolist())
-        self.lX0 = (X0[0].tolist(), X0[1].tolist())
-        self.lw = (wIq.tolist(), wJp.tolist())
-        self.lW = (Wq.tolist(), Wp.tolist())
-        self.lK1, self.lK2, self.lG1, self.lG2 = K1.tolist(), K2.tolist(), G1.tolist(), G2.tolist()
-        self.ltrad = trad.tolist()
-        # per side: (supply salience, demand salience)
-        self.lsal = ((sIq.tolist(), sIp.tolist()), (sJp.tolist(), sJq.tolist()))
-        self.x0l = x0.tolist()
-        self.wl = w.tolist()
-        # the state
-        self.X = [X0[0].tolist(), X0[1].tolist()]
-        self.M = [[0.0] * nc, [0.0] * nc]
-        self.PS = [[0.0] * nc, [0.0] * nc]
-        self.PN = [[True] * nc, [True] * nc]
-        self.PP = [[True] * nc, [True] * nc]
-        self.gain = [0.0] * nc
-        self.valid = [False] * nc
-        self.fix = [[False] * nc, [False] * nc]
-        self.adjusted = [[False] * nc, [False] * nc]  # ``is_adjusted_by_nbs``, sticky
-        self.yI_before_fix = [math.nan] * nc  # I's y before J's correction (I.nbs_1)
-        # N: sum_a w_ak x_ak over the side's supply issue k with the updates applied, except the
-        # side's own actor (at its round-start position); own: that actor's update
-        self.N = [S[q].tolist(), S[p].tolist()]
-        self.own = [[math.nan] * nc, [math.nan] * nc]
-        self.upd: tuple[list[dict[int, float]], list[dict[int, float]]] = (
-            [{} for _ in range(nc)],
-            [{} for _ in range(nc)],
-        )
-        # actor-issue keys a * m + k: I supply, J supply, I demand, J demand
-        self.keys = np.stack([I * m + q, J * m + p, I * m + p, J * m + q])
-        self.lkeys = [row.tolist() for row in self.keys]
-        flat = self.keys.ravel()
+        F[kern.N0], F[kern.N1] = S[q], S[p]
+        F[kern.OWN0] = F[kern.OWN1] = np.nan
+        self.F = F
+        B = np.zeros((kern.N_B, nc), dtype=bool)
+        B[kern.PN0 : kern.PP1 + 1] = True
+        B[kern.ALIVE] = True
+        self.B = B
+        K = np.stack([I, J, p, q, I * m + q, J * m + p, I * m + p, J * m + q]).astype(np.int64)
+        self.K = K
+        self.upd = np.full((2, nc, n), np.nan)
+        flat = K[kern.KIS :].ravel()
         owner = np.tile(np.arange(nc, dtype=np.int64), 4)
         order = np.argsort(flat, kind="stable")
-        self._by_key = owner[order]
-        self._key_bounds = np.searchsorted(flat[order], np.arange(n * m + 1))
-        self.pending: list[list[int]] = [[] for _ in range(nc)]
-        self.dirty = np.zeros(nc, dtype=bool)
-        # per candidate, (first sort it holds for, gain, state) after each recalculation
-        self.history: list[list[tuple[int, float, _State]]] = [[] for _ in range(nc)]
+        self.by_key = np.ascontiguousarray(owner[order])
+        self.key_bounds = np.searchsorted(flat[order], np.arange(n * m + 1)).astype(np.int64)
+        self.seen = np.full(nc, -1, dtype=np.int64)
+        self.near = np.empty(max(nc, 1), dtype=np.int64)
+        self.x0 = np.where(run.present, x0, 0.0)
+        self.w = w
+        # the log of recalculations, for the tie-break
+        cap = max(4 * nc, 16)
+        self.h_c = np.empty(cap, dtype=np.int64)
+        self.h_s = np.empty(cap, dtype=np.int64)
+        self.h_f = np.empty((3, cap))
+        self.h_b = np.empty((2, cap), dtype=bool)
+        self.h_u = np.empty((2, cap, n))
+        self.nh = 0
         self.sort_of: dict[int, int] = {}
         self.exact_y: dict[int, tuple[Decimal, Decimal]] = {}
-        self.exact_log: dict[int, tuple[Decimal, ...]] = {}
         self._yf: dict[int, tuple[float, float]] = {}
         # decimal values of every float position this round: (actor, issue, float) -> decimal
         self.exact: dict[tuple[int, int, float], Decimal] = {}
@@ -594,157 +567,29 @@ class _Candidates:
             for k in range(m):
                 if run.present[a, k]:
                     self.exact[(a, k, float(x0[a, k]))] = run.xE[a][k]
-        self._initial(K1, K2, w2, Wd, np.stack([S[q], S[p]]))
+        if nc:
+            count = kern.initial(C, F, B, self.near)
+            for c in self.near[:count].tolist():
+                self._resolve(c)
+                F[kern.SCORE, c] = F[kern.GAIN, c]
+        self.n_valid = int(B[kern.VALID].sum())
+        self.init_gain = F[kern.GAIN].copy()
+        self.init_fix = B[kern.FIX0 : kern.FIX1 + 1].copy()
 
-    # ------------------------------------------------------------------ equations
-    def _initial(
-        self, K1: FloatArray, K2: FloatArray, w2: FloatArray, Wd: FloatArray, N: FloatArray
-    ) -> None:
-        """``EqualGainExchange.calculate`` for every candidate at once (see :meth:`calculate`)."""
-        X, T = self.X0, self.T
-        dist = np.abs(T - X)  # row 0: |x_Jq - x_Iq|, row 1: |x_Ip - x_Jp|
-        mI = dist[1] * K1
-        over = mI > dist[0]
-        mabs = np.where(over, np.stack([dist[0], dist[0] * K2]), np.stack([mI, dist[1]]))
-        gain = np.where(over, dist[0] * self.G2, dist[1] * self.G1)
-        M = np.where(X > T, -mabs, mabs)
-        am = np.abs(M)
-        Y = X + M
-        ok = (
-            (am <= 100.0)
-            & (am > _MIN_MOVE)
-            & (Y >= -_BOUND_SLACK)
-            & (Y <= 100.0 + _BOUND_SLACK)
-            & (M <= 100.0)
-        )
-        valid = ok[0] & ok[1] & (gain >= _MIN_GAIN) & np.asarray(self.ltrad, dtype=bool)
-        # ``check_nbs``: is the other's position between the MDS before and after the move?
-        n0 = (N + w2 * (X - X)) / Wd
-        n1 = n0 + w2 / Wd * M
-        d0 = T - n0
-        d1 = T - n1
-        check = ((d0 * d1 < 0) | (np.abs(d0) < _NBS_NEAR) | (np.abs(d1) < _NBS_NEAR)) & valid
-        self.M = [M[0].tolist(), M[1].tolist()]
-        self.gain = gain.tolist()
-        self.valid = valid.tolist()
-        for c in np.flatnonzero(check[0] | check[1]).tolist():
-            self._check_nbs(c)
-        self.score = np.asarray(self.gain, dtype=np.float64)
-        self.init_gain = list(self.gain)
-        self.init_fix = (list(self.fix[0]), list(self.fix[1]))
-
-    def calculate(self, c: int) -> None:
-        """``EqualGainExchange.calculate`` for candidate c.
-
-        J first moves all the way to I's position on p, shifting MDS_p by
-        ``dp = |x_Ip - x_Jp| w_Jp / W_p``; equal gain sets the shift on q to
-        ``dq = dp (s_Ip + s_Jp) / (s_Iq + s_Jq)``, which takes I a distance ``dq W_q / w_Iq``.
-        If that passes J's position on q, I moves all the way instead and
-        ``dq = |x_Jq - x_Iq| w_Iq / W_q``, ``dp = dq (s_Iq + s_Jq) / (s_Ip + s_Jp)``,
-        J's move ``dp W_p / w_Jp``. Each moves toward the other's position. The gain is
-        ``|dq s_Iq - dp s_Ip|`` (= ``|dp s_Jp - dq s_Jq|``). A valid candidate is then checked
-        against MDS overshoot, I's side first (:meth:`_check_nbs`).
-        """
-        x0, x1 = self.X[0][c], self.X[1][c]
-        t0, t1 = self.lT[0][c], self.lT[1][c]
-        d0, d1 = abs(t0 - x0), abs(t1 - x1)
-        mI = d1 * self.lK1[c]
-        if mI > d0:
-            mI = d0
-            mJ = d0 * self.lK2[c]
-            gain = d0 * self.lG2[c]
-        else:
-            mJ = d1
-            gain = d1 * self.lG1[c]
-        if x0 > t0:
-            mI = -mI
-        if x1 > t1:
-            mJ = -mJ
-        self.M[0][c], self.M[1][c] = mI, mJ
-        self.gain[c] = gain
-        self.fix[0][c] = self.fix[1][c] = False
-        self.yI_before_fix[c] = math.nan
-        valid = (
-            self.ltrad[c]
-            and gain >= _MIN_GAIN
-            and self._move_ok(0, c, x0, mI)
-            and self._move_ok(1, c, x1, mJ)
-        )
-        self.valid[c] = valid
-        if valid:
-            self._check_nbs(c)
-
-    def _move_ok(self, side: int, c: int, x: float, m: float) -> bool:
-        """``is_move_valid``: a real move, inside [0, 100], the history's sum at most 100, and
-        every move in the history in one direction."""
-        am = abs(m)
-        y = x + m
-        return (
-            _MIN_MOVE < am <= 100.0
-            and -_BOUND_SLACK <= y <= 100.0 + _BOUND_SLACK
-            and self.PS[side][c] + m <= 100.0
-            and ((self.PN[side][c] and m < 0) or (self.PP[side][c] and m > 0))
-        )
-
-    def _check_nbs(self, c: int) -> None:
-        """``AbstractExchangeActor.check_nbs`` for I then J (A the side, O the other).
-
-        With ``adjust(pos)`` the MDS of A's supply issue k over the round-start positions, the
-        exchange's updates, and A at ``pos``: if A's target t (O's position on k) lies strictly
-        between ``adjust(x_A)`` and ``adjust(y_A)``, A's move would carry the MDS past it, so A's
-        move is cut to ``delta = |t W_k - N| / w_Ak`` (N: the numerator with A at ``x_A`` and
-        then the updates applied), the MDS shifts ``r_A = delta w_Ak / W_k``, the other side's
-        shift is ``r_O = r_A (s_Ak + s_Ok) / (s_Ad + s_Od)`` and its move ``r_O W_d / w_Od``;
-        the gain becomes ``|r_O s_Od - r_A s_Ok|``. Within ``_NBS_NEAR`` of the target the
-        comparison is made in the program's decimal arithmetic.
-        """
-        X = [self.X[0][c], self.X[1][c]]
-        M = [self.M[0][c], self.M[1][c]]
-        gain = self.gain[c]
-        sal = (self.lsal[0][0][c], self.lsal[0][1][c]), (self.lsal[1][0][c], self.lsal[1][1][c])
-        for a in (0, 1):
-            o = 1 - a
-            w, W, N = self.lw[a][c], self.lW[a][c], self.N[a][c]
-            x0 = self.lX0[a][c]
-            n0 = (N + w * (X[a] - x0)) / W
-            n1 = (N + w * (X[a] + M[a] - x0)) / W
-            t = self.lT[a][c]
-            if abs(t - n0) < _NBS_NEAR or abs(t - n1) < _NBS_NEAR:
-                self._check_nbs_exact(c)
-                return
-            if (t - n0) * (t - n1) >= 0:
-                continue
-            own = self.own[a][c]
-            numer = N + w * ((X[a] if math.isnan(own) else own) - x0)
-            delta = abs(t * W - numer) / w
-            r_a = delta * w / W
-            r_o = r_a * (sal[a][0] + sal[o][1]) / (sal[a][1] + sal[o][0])
-            if a == 1:
-                self.yI_before_fix[c] = X[0] + M[0]
-            mo = abs(r_o * self.lW[o][c] / self.lw[o][c])
-            M[o] = -mo if X[o] > self.lT[o][c] else mo
-            M[a] = -delta if X[a] > t else delta
-            gain = abs(r_o * sal[o][0] - r_a * sal[o][1])
-            self.fix[a][c] = True
-            self.adjusted[a][c] = True
-        self._set_checked(c, M, gain)
-
-    def _set_checked(self, c: int, M: list[float], gain: float) -> None:
-        self.M[0][c], self.M[1][c] = M
-        self.gain[c] = gain
-        self.valid[c] = self._move_ok(0, c, self.X[0][c], M[0]) and self._move_ok(
-            1, c, self.X[1][c], M[1]
-        )
-
-    def _check_nbs_exact(self, c: int) -> None:
-        """The MDS checks of candidate c in the program's decimal arithmetic."""
+    def _resolve(self, c: int) -> None:
+        """Candidate c's MDS checks in the program's decimal arithmetic."""
         out = self.exact_calculate(c, decide=True)
+        F, B = self.F, self.B
         fixed = (bool(out[7]), bool(out[8]))
+        F[kern.M0, c], F[kern.M1, c], F[kern.GAIN, c] = float(out[2]), float(out[3]), float(out[4])
+        F[kern.DP, c], F[kern.DQ, c] = float(out[5]), float(out[6])
+        F[kern.YBF, c] = float(out[9]) if fixed[1] else math.nan
         for a in (0, 1):
-            self.fix[a][c] = fixed[a]
-            self.adjusted[a][c] = self.adjusted[a][c] or fixed[a]
-        self.yI_before_fix[c] = float(out[9]) if fixed[1] else math.nan
-        self._set_checked(c, [float(out[2]), float(out[3])], float(out[4]))
+            B[kern.FIX0 + a, c] = fixed[a]
+            B[kern.ADJ0 + a, c] |= fixed[a]
+        B[kern.VALID, c] = kern.move_ok(
+            F, B, 0, c, F[kern.X0, c], F[kern.M0, c]
+        ) and kern.move_ok(F, B, 1, c, F[kern.X1, c], F[kern.M1, c])
 
     # ------------------------------------------------------------------ decimal shadow
     def _dec(self, a: int, k: int, v: float) -> Decimal:
@@ -753,12 +598,13 @@ class _Candidates:
 
     def state(self, c: int) -> _State:
         """What the decimal calculation of candidate c reads."""
+        F, B = self.F, self.B
         return (
-            self.X[0][c],
-            self.X[1][c],
-            self.fix[0][c],
-            self.fix[1][c],
-            (dict(self.upd[0][c]), dict(self.upd[1][c])),
+            float(F[kern.X0, c]),
+            float(F[kern.X1, c]),
+            bool(B[kern.FIX0, c]),
+            bool(B[kern.FIX1, c]),
+            self.upd[:, c],
         )
 
     def exact_calculate(
@@ -772,7 +618,7 @@ class _Candidates:
         """
         run = self.run
         sE, cE, WE, xE = run.sE, run.cE, run.WE, run.xE
-        I, J, p, q = self.lI[c], self.lJ[c], self.lp[c], self.lq[c]
+        I, J, p, q = (int(v) for v in self.K[: kern.KQ + 1, c])
         xI_f, xJ_f, fix_I, fix_J, upd = self.state(c) if state is None else state
         was_fixed = (fix_I, fix_J)
         xIq = self._dec(I, q, xI_f)
@@ -804,8 +650,8 @@ class _Candidates:
         y_before = X[0] + M[0]
         for a in (0, 1):
             if decide:
-                n0 = self._exact_nbs(c, a, X[a], upd[a])
-                n1 = self._exact_nbs(c, a, X[a] + M[a], upd[a])
+                n0 = self._exact_nbs(a, actor[a], issue[a], X[a], upd[a])
+                n1 = self._exact_nbs(a, actor[a], issue[a], X[a] + M[a], upd[a])
                 t = T[a]
                 if (t - n0 >= 0 and t - n1 >= 0) or (t - n0 <= 0 and t - n1 <= 0):
                     continue
@@ -817,7 +663,7 @@ class _Candidates:
             o = 1 - a
             k, d = issue[a], issue[o]
             A, O = actor[a], actor[o]
-            numer = self._exact_numerator(c, a, X[a], upd[a])
+            numer = self._exact_numerator(A, k, X[a], upd[a])
             delta = abs((T[a] * WE[k] - numer) / (sE[A][k] * cE[A][k]))
             dp = (delta * sE[A][k] * cE[A][k]) / WE[k]
             dq = ((sE[A][k] + sE[O][k]) / (sE[A][d] + sE[O][d])) * dp
@@ -841,31 +687,27 @@ class _Candidates:
             y_before,
         )
 
-    def _exact_nbs(self, c: int, a: int, pos: Decimal, upd: dict[int, float]) -> Decimal:
-        """``adjusted_nbs``: the MDS of side a's supply issue, updates applied, its actor at pos."""
+    def _exact_nbs(self, a: int, A: int, k: int, pos: Decimal, upd: FloatArray) -> Decimal:
+        """``adjusted_nbs``: the MDS of issue k, the updates applied, then A at ``pos``."""
         run = self.run
-        k = self.lq[c] if a == 0 else self.lp[c]
-        A = self.lI[c] if a == 0 else self.lJ[c]
         total = ZERO
         for b in run.members[k]:
             if b == A:
                 x = pos
-            elif b in upd:
-                x = self._dec(b, k, upd[b])
+            elif not math.isnan(upd[b]):
+                x = self._dec(b, k, float(upd[b]))
             else:
                 x = run.xE[b][k]
             total += x * run.sE[b][k] * run.cE[b][k]
         return total / run.WE[k]
 
-    def _exact_numerator(self, c: int, a: int, xa: Decimal, upd: dict[int, float]) -> Decimal:
-        """``adjusted_nbs_by_position``'s numerator: side a's actor at ``xa``, then the updates."""
+    def _exact_numerator(self, A: int, k: int, xa: Decimal, upd: FloatArray) -> Decimal:
+        """``adjusted_nbs_by_position``'s numerator: A at ``xa``, then the updates applied."""
         run = self.run
-        k = self.lq[c] if a == 0 else self.lp[c]
-        A = self.lI[c] if a == 0 else self.lJ[c]
         total = ZERO
         for b in run.members[k]:
-            if b in upd:
-                pos = self._dec(b, k, upd[b])
+            if not math.isnan(upd[b]):
+                pos = self._dec(b, k, float(upd[b]))
             elif b == A:
                 pos = xa
             else:
@@ -884,158 +726,120 @@ class _Candidates:
         first is the one that was ahead at the last sort where their gains differed, or the one
         created first.
         """
-        score = self.score  # the gain, or for a touched candidate a bound on it; -inf: gone
-        alive = np.ones(self.nc, dtype=bool)
+        F, B = self.F, self.B
+        score = F[kern.SCORE]
+        alive = B[kern.ALIVE]
+        valid = B[kern.VALID]
         executed: list[int] = []
         tied = 0
         sort_no = 0
         first_execution = True
-        dirty = self.dirty
+        near = np.empty(self.nc, dtype=np.int64)
         while True:
             sort_no += 1
-            top = int(np.argmax(score))
-            g = float(score[top])
-            if g == -np.inf:
+            top, count = kern.pick(score, _GAIN_TIE, near)
+            if top < 0:
                 break
-            if dirty[top]:
-                self._refresh(top, score, alive)
-                continue
-            near = np.flatnonzero(score >= g - _GAIN_TIE)
-            if near.shape[0] > 1:
-                stale = near[dirty[near]]
-                if stale.shape[0]:
-                    for c in stale.tolist():
-                        self._refresh(c, score, alive)
-                    sort_no -= 1
-                    continue
-                top, was_tie = self._first_in_list(near)
+            if count > 1:
+                top, was_tie = self._first_in_list(near[:count].copy())
                 tied += was_tie
             alive[top] = False
             score[top] = -np.inf
-            if not self.valid[top]:
+            if not valid[top]:
                 continue
             self.sort_of[top] = sort_no
             self._execute(top)
             executed.append(top)
             if first_execution:
-                alive &= np.asarray(self.valid, dtype=bool)
+                alive &= valid
                 score[~alive] = -np.inf
                 first_execution = False
-            self._touch(top, alive, score)
+            self._touch(top, sort_no + 1)
         return executed, tied
 
-    def _refresh(self, c: int, score: FloatArray, alive: BoolArray) -> None:
-        """Replay the touches candidate c has had since its last calculation."""
-        for e in self.pending[c]:
-            self._recalculate(c, e)
-            if not self.valid[c]:
-                break
-        self.pending[c] = []
-        self.dirty[c] = False
-        if self.valid[c]:
-            score[c] = self.gain[c]
-        else:
-            alive[c] = False
-            score[c] = -np.inf
+    def _touch(self, e: int, s_from: int) -> None:
+        if self.nh + self.nc > self.h_c.shape[0]:
+            grow = self.h_c.shape[0] + self.nc
+            self.h_c = np.concatenate([self.h_c, np.empty(grow, dtype=np.int64)])
+            self.h_s = np.concatenate([self.h_s, np.empty(grow, dtype=np.int64)])
+            self.h_f = np.concatenate([self.h_f, np.empty((3, grow))], axis=1)
+            self.h_b = np.concatenate([self.h_b, np.empty((2, grow), dtype=bool)], axis=1)
+            self.h_u = np.concatenate([self.h_u, np.empty((2, grow, self.run.n))], axis=1)
+        yI, yJ = self._yf[e]
+        count, self.nh = kern.touch(
+            e,
+            yI,
+            yJ,
+            s_from,
+            self.C,
+            self.F,
+            self.B,
+            self.K,
+            self.upd,
+            self.x0,
+            self.w,
+            self.by_key,
+            self.key_bounds,
+            self.seen,
+            self.near,
+            self.h_c,
+            self.h_s,
+            self.h_f,
+            self.h_b,
+            self.h_u,
+            self.nh,
+        )
+        F, B = self.F, self.B
+        for c in self.near[:count].tolist():
+            self._resolve(c)
+            if B[kern.VALID, c]:
+                F[kern.SCORE, c] = F[kern.GAIN, c]
+            else:
+                B[kern.ALIVE, c] = False
+                F[kern.SCORE, c] = -np.inf
+            self.nh = kern.log(
+                c, s_from, F, B, self.upd, self.h_c, self.h_s, self.h_f, self.h_b, self.h_u, self.nh
+            )
 
     def _execute(self, e: int) -> None:
         """Fix the executed exchange's voting positions at their decimal values."""
-        out = self.exact_calculate(e)
-        yI, yJ = out[0], out[1]
-        I, J, p, q = self.lI[e], self.lJ[e], self.lp[e], self.lq[e]
+        I, J, p, q = (int(v) for v in self.K[: kern.KQ + 1, e])
+        if self.B[kern.FIX0, e] or self.B[kern.FIX1, e]:
+            out = self.exact_calculate(e)
+            yI, yJ = out[0], out[1]
+        else:
+            yI, yJ = self._exact_plain_y(e, I, J, p, q)
         self._yf[e] = (float(yI), float(yJ))
-        self.exact[(I, q, float(yI))] = yI
-        self.exact[(J, p, float(yJ))] = yJ
+        self.exact[(I, q, self._yf[e][0])] = yI
+        self.exact[(J, p, self._yf[e][1])] = yJ
         self.exact_y[e] = (yI, yJ)
-        self.exact_log[e] = out
 
-    def _touch(self, e: int, alive: BoolArray, score: FloatArray) -> None:
-        """Record exchange e's touch on every listed candidate it touches.
-
-        Supply contact: a side with e's actor and supply issue takes e's voting position. Demand
-        contact: a side with the actor and demand issue of one of e's sides records the other
-        side's voting position (``AbstractExchange.recalculate``, done in :meth:`_recalculate`).
-        The supply positions move now, so that the bounds are current.
-        """
-        m = self.run.m
-        I, J, p, q = self.lI[e], self.lJ[e], self.lp[e], self.lq[e]
-        k_is, k_js, k_id, k_jd = I * m + q, J * m + p, I * m + p, J * m + q
-        order, bounds = self._by_key, self._key_bounds
-        mask = np.zeros(self.nc, dtype=bool)
-        for k in (k_is, k_js, k_id, k_jd):
-            mask[order[bounds[k] : bounds[k + 1]]] = True
-        mask &= alive
-        idx = np.flatnonzero(mask)
-        if idx.shape[0] == 0:
-            return
-        keys = self.keys[:, idx]
-        t_i = keys[:2] == k_is
-        t_j = keys[:2] == k_js
-        dem = keys[2:]
-        contact = (t_i | t_j | (dem == k_jd) | (dem == k_id)).any(axis=0)
-        if not contact.all():
-            idx, t_i, t_j = idx[contact], t_i[:, contact], t_j[:, contact]
-        yI, yJ = self._yf[e]
-        X = np.where(t_i, yI, np.where(t_j, yJ, self.Xb[:, idx]))
-        self.Xb[:, idx] = X
-        dist = np.abs(self.T[:, idx] - X)
-        score[idx] = np.minimum(dist[1] * self.G1[idx], dist[0] * self.G2[idx])
-        self.dirty[idx] = True
-        pending = self.pending
-        for c in idx.tolist():
-            pending[c].append(e)
-
-    def _recalculate(self, c: int, e: int) -> None:
-        """``AbstractExchange.recalculate`` of candidate c after exchange e.
-
-        A touched side keeps its previous planned move in its history (an untouched side's last
-        move is replaced). A demand contact records the other side's voting position among the
-        ``updates``; a later record keeps the smaller of the two if the round-start position is
-        below the earlier record, else the larger (``update_updates``).
-        """
-        m = self.run.m
-        eI, eJ, ep, eq = self.lI[e], self.lJ[e], self.lp[e], self.lq[e]
-        k_is, k_js, k_id, k_jd = eI * m + eq, eJ * m + ep, eI * m + ep, eJ * m + eq
-        yI, yJ = self._yf[e]
-        keys = self.lkeys
-        touched = False
-        for side in (0, 1):
-            k = keys[side][c]
-            if k == k_is or k == k_js:
-                touched = True
-                self.X[side][c] = yI if k == k_is else yJ
-                last = self.M[side][c]
-                self.PS[side][c] += last
-                self.PN[side][c] = self.PN[side][c] and last < 0
-                self.PP[side][c] = self.PP[side][c] and last > 0
-        # side 0 (I) supplies what X.J demands; side 1 (J) supplies what X.I demands
-        kId, kJd = keys[2][c], keys[3][c]
-        x0 = self.x0l
-        for k_dem, actor, issue, y in ((k_jd, eI, eq, yI), (k_id, eJ, ep, yJ)):
-            for side, kd in ((0, kJd), (1, kId)):
-                if kd != k_dem:
-                    continue
-                touched = True
-                start = x0[actor][issue]
-                upd = self.upd[side][c]
-                cur = upd.get(actor)
-                if cur is None:
-                    new = y
-                    old = x0[actor][issue]
-                else:
-                    new = min(cur, y) if start <= cur else max(cur, y)
-                    old = cur
-                upd[actor] = new
-                if actor == (self.lI[c] if side == 0 else self.lJ[c]):
-                    self.own[side][c] = new
-                else:
-                    self.N[side][c] += self.wl[actor][issue] * (new - old)
-        if touched:
-            self.calculate(c)
-            self.history[c].append((self.sort_of[e] + 1, self.gain[c], self.state(c)))
+    def _exact_plain_y(self, e: int, I: int, J: int, p: int, q: int) -> tuple[Decimal, Decimal]:
+        """The voting positions of :meth:`exact_calculate` when no MDS check corrected it."""
+        run = self.run
+        sE, cE, WE, xE = run.sE, run.cE, run.WE, run.xE
+        xIq = self._dec(I, q, float(self.F[kern.X0, e]))
+        xJp = self._dec(J, p, float(self.F[kern.X1, e]))
+        xIp, xJq = xE[I][p], xE[J][q]
+        sIp, sIq, sJp, sJq = sE[I][p], sE[I][q], sE[J][p], sE[J][q]
+        cIq, cJp = cE[I][q], cE[J][p]
+        Wp, Wq = WE[p], WE[q]
+        dx_p = abs(xIp - xJp)
+        dx_q = abs(xJq - xIq)
+        dp = (dx_p * sJp * cJp) / Wp
+        dq = ((sJp + sIp) / (sJq + sIq)) * dp
+        mI = (dq * Wq) / (cIq * sIq)
+        mJ = dx_p
+        if abs(mI) > dx_q:
+            dq = (dx_q * sIq * cIq) / Wq
+            dp = ((sIq + sJq) / (sIp + sJp)) * dq
+            mI = dx_q
+            mJ = (dp * Wp) / (cJp * sJp)
+        return (xIq - mI if xIq > xJq else xIq + mI), (xJp - mJ if xJp > xIp else xJp + mJ)
 
     def _first_in_list(self, near: IntArray) -> tuple[int, int]:
         """Of candidates with gains equal in binary, the one the program's sort puts first."""
+        self._exact_gains: dict[tuple[int, int], Decimal] = {}
         exact = {c: self.exact_calculate(c)[4] for c in near.tolist()}
         ranked = sorted(exact.values(), reverse=True)
         was_tie = int(ranked[0] - ranked[1] < _TIE_EXACT)
@@ -1046,29 +850,42 @@ class _Candidates:
                 best = other
         return best, was_tie
 
+    def _history(self, c: int) -> list[tuple[int, float, _State]]:
+        """Candidate c's gain and state from each sort on: creation, then each recalculation."""
+        start: _State = (
+            float(self.C[kern.X00, c]),
+            float(self.C[kern.X01, c]),
+            bool(self.init_fix[0, c]),
+            bool(self.init_fix[1, c]),
+            np.full((2, self.run.n), np.nan),
+        )
+        out = [(1, float(self.init_gain[c]), start)]
+        for h in np.flatnonzero(self.h_c[: self.nh] == c).tolist():
+            st: _State = (
+                float(self.h_f[1, h]),
+                float(self.h_f[2, h]),
+                bool(self.h_b[0, h]),
+                bool(self.h_b[1, h]),
+                self.h_u[:, h],
+            )
+            out.append((int(self.h_s[h]), float(self.h_f[0, h]), st))
+        return out
+
     def _ahead(self, a: int, b: int) -> bool:
         """Is a before b in the program's list? Walking back through the sorts, the one ahead is
         the one with the larger gain at the last sort where their gains differed."""
-
-        def start(c: int) -> tuple[int, float, _State]:
-            st: _State = (
-                self.lX0[0][c],
-                self.lX0[1][c],
-                self.init_fix[0][c],
-                self.init_fix[1][c],
-                ({}, {}),
-            )
-            return (1, self.init_gain[c], st)
-
-        ha = [start(a), *self.history[a]]
-        hb = [start(b), *self.history[b]]
+        ha, hb = self._history(a), self._history(b)
         ia, ib = len(ha) - 1, len(hb) - 1
+        memo = self._exact_gains
         while True:
             ga, gb = ha[ia][1], hb[ib][1]
             if abs(ga - gb) > _GAIN_TIE:
                 return ga > gb
-            ea = self.exact_calculate(a, state=ha[ia][2])[4]
-            eb = self.exact_calculate(b, state=hb[ib][2])[4]
+            if (a, ia) not in memo:
+                memo[(a, ia)] = self.exact_calculate(a, state=ha[ia][2])[4]
+            if (b, ib) not in memo:
+                memo[(b, ib)] = self.exact_calculate(b, state=hb[ib][2])[4]
+            ea, eb = memo[(a, ia)], memo[(b, ib)]
             if ea != eb:
                 return ea > eb
             if ia == 0 and ib == 0:
@@ -1093,24 +910,22 @@ class _Candidates:
         """
         run = self.run
         e = executed
-        el = e.tolist()
+        C, F, B = self.C[:, e], self.F[:, e], self.B[:, e]
         I, J, p, q = self.I[e], self.J[e], self.p[e], self.q[e]
         x0, s = run.x, run.s
-        exact = np.array([[float(v) for v in self.exact_log[c][:7]] for c in el]).reshape(-1, 7)
-        y = exact[:, :2].T
-        X = np.array([[self.X[0][c] for c in el], [self.X[1][c] for c in el]])
-        N = np.array([[self.N[0][c] for c in el], [self.N[1][c] for c in el]])
-        w2 = np.array([[self.lw[0][c] for c in el], [self.lw[1][c] for c in el]])
-        Wd = np.array([[self.lW[0][c] for c in el], [self.lW[1][c] for c in el]])
-        X0 = self.X0[:, e]
+        y = np.array([self._yf[c] for c in e.tolist()], dtype=np.float64).reshape(-1, 2).T
+        X = F[kern.X0 : kern.X1 + 1]
+        N = F[kern.N0 : kern.N1 + 1]
+        w2 = C[kern.W0 : kern.W1 + 1]
+        Wd = C[kern.WT0 : kern.WT1 + 1]
+        X0 = C[kern.X00 : kern.X01 + 1]
         # the MDS of each side's supply issue before and after its move (``nbs_0``, ``nbs_1``);
         # I's ``nbs_1`` is not recomputed when J's check corrects the exchange
         n0 = (N + w2 * (X - X0)) / Wd
-        y_stale = np.array([self.yI_before_fix[c] for c in el])
-        fixJ = np.array([self.fix[1][c] for c in el], dtype=bool)
-        y_seen = np.stack([np.where(fixJ & ~np.isnan(y_stale), y_stale, y[0]), y[1]])
+        stale = B[kern.FIX1] & ~np.isnan(F[kern.YBF])
+        y_seen = np.stack([np.where(stale, F[kern.YBF], y[0]), y[1]])
         n1 = (N + w2 * (y_seen - X0)) / Wd
-        xp, xq = x0[:, p].T, x0[:, q].T  # (ne, n)
+        xp, xq = x0[:, p].T, x0[:, q].T  # (executed, actors)
         sp, sq = s[:, p].T, s[:, q].T
         both = (run.present[:, p] & run.present[:, q]).T
         with np.errstate(invalid="ignore"):
@@ -1128,7 +943,6 @@ class _Candidates:
         def total(sel: BoolArray) -> FloatArray:
             return np.asarray(np.where(sel & ~own, ext, 0.0).sum(axis=1))
 
-        adjusted = np.array([[self.adjusted[0][c], self.adjusted[1][c]] for c in el], dtype=float)
         cols = [
             np.full(e.shape[0], float(number)),
             np.arange(1, e.shape[0] + 1, dtype=np.float64),
@@ -1139,27 +953,27 @@ class _Candidates:
             self.inner_ad[e].astype(np.float64),
             X0[0],
             X[0],
-            exact[:, 2],
-            exact[:, 0],
-            self.T[0, e],
+            y[0] - X[0],
+            y[0],
+            C[kern.T0],
             X0[1],
             X[1],
-            exact[:, 3],
-            exact[:, 1],
-            self.T[1, e],
-            exact[:, 4],
-            exact[:, 5],
-            exact[:, 6],
+            y[1] - X[1],
+            y[1],
+            C[kern.T1],
+            F[kern.GAIN],
+            F[kern.DP],
+            F[kern.DQ],
             n0[0],
             n1[0],
             n0[1],
             n1[1],
-            adjusted[:, 0],
-            adjusted[:, 1],
+            B[kern.ADJ0].astype(np.float64),
+            B[kern.ADJ1].astype(np.float64),
             total(inner & pos),
             total(inner & ~pos),
             total(~inner & pos),
             total(~inner & ~pos),
-            2.0 * exact[:, 4],
+            2.0 * F[kern.GAIN],
         ]
         return [tuple(r) for r in np.column_stack(cols).tolist()]
