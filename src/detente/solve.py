@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from detente.engines import ENGINE_NAMES, EngineResult, make_engine
-from detente.engines.base import weighted_median
+from detente.engines.base import FloatArray, weighted_median
 from detente.engines.eum import ExpectedUtility
-from detente.engines.exchange import IssueArrays
+from detente.engines.exchange import DEFAULT_ROUNDS, Exchange, ExchangeResult, IssueArrays
 from detente.scenario.actors import Issue
 
 
@@ -57,6 +57,112 @@ def solve_issue(
         engine = eum if (name == "eum" and eum is not None) else make_engine(name)
         results[name] = engine.solve(arrays)
     return IssueForecast(issue=issue, results=results)
+
+
+@dataclass(frozen=True)
+class ExchangeForecast:
+    """The exchange model run jointly on several issues of one file (a single draw)."""
+
+    issues: list[Issue]
+    actors: list[str]
+    table: IssueArrays
+    result: ExchangeResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: forecast and MDS per issue, history per round, executed exchanges.
+
+        Positions and MDS values are on each issue's own scale; ``gain`` is the program's
+        (internal 0-100 units).
+        """
+        ids = [i.id for i in self.issues]
+        res = self.result
+        present = self.table.present
+
+        def per_issue(v: FloatArray) -> dict[str, float]:
+            return {k: float(x) for k, x in zip(ids, v.tolist(), strict=True)}
+
+        history = []
+        for r in range(res.rounds):
+            pos = res.voting_positions[0, r]
+            history.append(
+                {
+                    "round": r + 1,
+                    "mds_start": per_issue(res.mds_start[0, r]),
+                    "mds": per_issue(res.mds_voting[0, r]),
+                    "positions": {
+                        a: {ids[k]: float(pos[i, k]) for k in range(len(ids)) if present[i, k]}
+                        for i, a in enumerate(self.actors)
+                    },
+                }
+            )
+        step, lower = self.table.step(), self.table.lower
+        log = res.exchanges[0]
+        exchanges = []
+        for row in range(len(log)):
+
+            def col(name: str, row: int = row) -> float:
+                return float(log[name][row])
+
+            p, q = int(col("p")), int(col("q"))
+
+            def side(who: str, supply: int, demand: int, row: int = row) -> dict[str, Any]:
+                return {
+                    "actor": self.actors[int(col(f"{who}_actor", row))],
+                    "supplies": ids[supply],
+                    "demands": ids[demand],
+                    "from": float(col(f"{who}_x", row) / step[supply] + lower[supply]),
+                    "to": float(col(f"{who}_y", row) / step[supply] + lower[supply]),
+                    "adjusted_by_mds": bool(col(f"{who}_adjusted_by_nbs", row)),
+                }
+
+            exchanges.append(
+                {
+                    "round": int(col("round")),
+                    "seq": int(col("seq")),
+                    "groups": "a-d" if col("inner_ad") else "b-c",
+                    "i": side("i", q, p),
+                    "j": side("j", p, q),
+                    "gain": col("gain"),
+                }
+            )
+        return {
+            "forecast": per_issue(res.forecast[0]),
+            "mds_before": per_issue(
+                res.mds_start[0, 0] if res.rounds else res.forecast[0]
+            ),
+            "rounds": res.rounds,
+            "history": history,
+            "exchanges": exchanges,
+        }
+
+
+def solve_exchange(
+    issues: list[Issue], actor_order: list[str] | None = None, rounds: int = DEFAULT_ROUNDS
+) -> ExchangeForecast:
+    """Stokman's exchange model on ``issues`` together (pairs of issues are what it trades)."""
+    table, names = exchange_table(issues, actor_order)
+    return ExchangeForecast(issues, names, table, Exchange(rounds=rounds).solve_issues(table))
+
+
+def solve_issues(
+    issues: list[Issue],
+    models: tuple[str, ...] = ENGINE_NAMES,
+    eum: ExpectedUtility | None = None,
+    actor_order: list[str] | None = None,
+    exchange_rounds: int = DEFAULT_ROUNDS,
+) -> tuple[list[IssueForecast], ExchangeForecast | None]:
+    """Every engine on every issue; the exchange model on all the issues at once.
+
+    Each issue's ``exchange`` result is its forecast from the joint run.
+    """
+    single = tuple(m for m in models if m != "exchange")
+    forecasts = [solve_issue(i, single, eum) for i in issues]
+    if "exchange" not in models:
+        return forecasts, None
+    joint = solve_exchange(issues, actor_order, exchange_rounds)
+    for k, f in enumerate(forecasts):
+        f.results["exchange"] = EngineResult(forecast=joint.result.forecast[:, k])
+    return forecasts, joint
 
 
 def exchange_table(

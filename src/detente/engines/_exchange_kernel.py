@@ -24,7 +24,8 @@ def _jit(fn: _F) -> _F:
         from numba import njit
     except ImportError:  # pragma: no cover - numba is a dependency
         return fn
-    return cast(_F, njit(cache=True, nogil=True)(fn))
+    # a zero weight gives inf or nan, never an exception: such a candidate is never valid
+    return cast(_F, njit(cache=True, nogil=True, error_model="numpy")(fn))
 
 
 #: ``is_move_valid``: a move of at most this is no move; a gain below this is no gain.
