@@ -310,7 +310,9 @@ def test_one_actor_and_equal_positions_trade_nothing() -> None:
     assert len(res.exchanges[0]) == 0
     np.testing.assert_array_equal(res.forecast[0], [10.0, 20.0, 30.0])
     same = IssueArrays.from_2d(
-        rng.uniform(0.1, 1, (5, 3)), np.tile([[15.0, 50.0, 85.0]], (5, 1)), rng.uniform(0.1, 1, (5, 3))
+        rng.uniform(0.1, 1, (5, 3)),
+        np.tile([[15.0, 50.0, 85.0]], (5, 1)),
+        rng.uniform(0.1, 1, (5, 3)),
     )
     res = Exchange().solve_issues(same)
     assert len(res.exchanges[0]) == 0
@@ -353,11 +355,17 @@ def test_compiled_and_plain_python_kernels_agree(monkeypatch: pytest.MonkeyPatch
 def test_absent_actors_take_part_only_where_present() -> None:
     present = np.array([[True, True], [True, True], [True, False]])
     table = IssueArrays.from_2d(
-        [[1, 1], [1, 1], [5, 0]], [[0, 100], [100, 0], [60, np.nan]], [[0.6, 0.4], [0.3, 0.5], [1, 0]], present
+        [[1, 1], [1, 1], [5, 0]],
+        [[0, 100], [100, 0], [60, np.nan]],
+        [[0.6, 0.4], [0.3, 0.5], [1, 0]],
+        present,
     )
     res = Exchange(rounds=2).solve_issues(table)
     assert np.isnan(res.voting_positions[0, :, 2, 1]).all()
-    assert not (res.exchanges[0]["i_actor"] == 2).any() and not (res.exchanges[0]["j_actor"] == 2).any()
+    assert (
+        not (res.exchanges[0]["i_actor"] == 2).any()
+        and not (res.exchanges[0]["j_actor"] == 2).any()
+    )
 
 
 # ---------------------------------------------------------------- DECIDE files
@@ -376,12 +384,21 @@ BAD_DECIDE = [
     (GOOD.replace("\t0\t0.6\t1", "\tlow\t0.6\t1"), "row 9, field 4: position: expected a number"),
     (GOOD.replace("\t0.6\t1", "\t60\t1"), "row 9, field 5: salience 60; expected 0 to 1"),
     (GOOD.replace("\t0.6\t1", "\t0.6\t-1"), "row 9, field 6: power -1; expected 0 to 100"),
-    (GOOD.replace("'#D'\t'A'\t'P'\t0", "'#D'\t'A'\t'P'\t120"), "row 9, field 4: position 120 outside"),
+    (
+        GOOD.replace("'#D'\t'A'\t'P'\t0", "'#D'\t'A'\t'P'\t120"),
+        "row 9, field 4: position 120 outside",
+    ),
     (GOOD + "'#D'\t'A'\t'P'\t10\t0.5\t1\n", "row 13: second #D row for actor 'A' on issue 'P'"),
-    (GOOD.replace("'#A'\t'B'\t'Actor B'", "'#A'\t'A'\t'Actor B'"), "row 2, field 2: actor 'A' defined"),
+    (
+        GOOD.replace("'#A'\t'B'\t'Actor B'", "'#A'\t'A'\t'Actor B'"),
+        "row 2, field 2: actor 'A' defined",
+    ),
     (GOOD + "'#P'\t'R'\t'third'\n", "row 13: issue 'R' has no #D rows"),
     (GOOD.replace("'#M'\t'P'\t100", "'#M'\t'P'\t0"), "row 3: issue 'P': its #M rows need two"),
-    (GOOD.replace("'#D'\t'A'\t'P'\t0\t0.6\t1", "'#D'\t'A'\t'P'\t0"), "row 9, field 5: salience: expected"),
+    (
+        GOOD.replace("'#D'\t'A'\t'P'\t0\t0.6\t1", "'#D'\t'A'\t'P'\t0"),
+        "row 9, field 5: salience: expected",
+    ),
 ]
 
 

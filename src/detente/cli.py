@@ -113,7 +113,9 @@ def _root(
 def solve(
     actors: Annotated[
         Path,
-        typer.Argument(help="Actor table: .csv (one issue) or .yaml, or a DECIDE #A/#P/#M/#D file."),
+        typer.Argument(
+            help="Actor table: .csv (one issue) or .yaml, or a DECIDE #A/#P/#M/#D file."
+        ),
     ],
     model: Annotated[
         Model | None, typer.Option("--model", "-m", help="Run only this engine.")
@@ -175,7 +177,7 @@ def solve(
             _print_json(_exchange_doc(joint, data.path))
             return
         docs = [_with_meta(f, data.path, eum) for f in forecasts]
-        doc = docs[0] if len(docs) == 1 else {"file": data.path, "issues": docs}
+        doc: dict[str, Any] = docs[0] if len(docs) == 1 else {"file": data.path, "issues": docs}
         if joint is not None and len(docs) > 1:
             doc["exchange"] = joint.to_dict()
         _print_json(doc)
@@ -212,9 +214,7 @@ def _print_exchange(joint: ExchangeForecast) -> None:
         table.add_column(col, justify="left" if col == "issue" else "right")
     first = doc["history"][0]["mds"] if doc["history"] else doc["forecast"]
     for k, v in doc["forecast"].items():
-        table.add_row(
-            escape(k), f"{doc['mds_before'][k]:.2f}", f"{first[k]:.2f}", f"{v:.2f}"
-        )
+        table.add_row(escape(k), f"{doc['mds_before'][k]:.2f}", f"{first[k]:.2f}", f"{v:.2f}")
     out.print(table)
     per_round = Table(title="Exchanges by round", title_justify="left")
     per_round.add_column("round", justify="right")

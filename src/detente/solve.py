@@ -127,9 +127,7 @@ class ExchangeForecast:
             )
         return {
             "forecast": per_issue(res.forecast[0]),
-            "mds_before": per_issue(
-                res.mds_start[0, 0] if res.rounds else res.forecast[0]
-            ),
+            "mds_before": per_issue(res.mds_start[0, 0] if res.rounds else res.forecast[0]),
             "rounds": res.rounds,
             "history": history,
             "exchanges": exchanges,
@@ -189,9 +187,10 @@ def exchange_table(
     lower = np.zeros(m)
     upper = np.full(m, 100.0)
     for k, issue in enumerate(issues):
-        for a in issue.actors:
-            i = row[a.name]
-            cap[i, k], pos[i, k], sal[i, k] = a.capability, a.position, a.salience / 100.0
+        for actor in issue.actors:
+            i = row[actor.name]
+            cap[i, k], pos[i, k] = actor.capability, actor.position
+            sal[i, k] = actor.salience / 100.0
             present[i, k] = True
         xs = [a.position for a in issue.actors]
         lower[k] = issue.lower if issue.lower is not None else min(0.0, *xs)

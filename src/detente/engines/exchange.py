@@ -55,7 +55,6 @@ FIXED_WEIGHT = 0.1
 _GAIN_TIE = 1e-11
 
 
-
 @dataclass(frozen=True)
 class IssueArrays:
     """Actors on several issues at once: arrays ``(draws, actors, issues)``.
@@ -351,7 +350,10 @@ class _Run:
         with localcontext(_CONTEXT):
             self.cE = [[_dec(c[a, k]) for k in range(m)] for a in range(n)]
             self.sE = [[_dec(s[a, k]) for k in range(m)] for a in range(n)]
-            self.WE = [sum((self.sE[a][k] * self.cE[a][k] for a in self.members[k]), ZERO) for k in range(m)]
+            self.WE = [
+                sum((self.sE[a][k] * self.cE[a][k] for a in self.members[k]), ZERO)
+                for k in range(m)
+            ]
             steps = [Decimal(100) / (_dec(upper[k]) - _dec(lower[k])) for k in range(m)]
             self.xE: list[list[Decimal]] = [
                 [
@@ -380,22 +382,27 @@ class _Run:
 
     def exact_sums(self, xe: list[list[Decimal]]) -> list[Decimal]:
         """sum_a x_ak s_ak c_ak per issue (``nash_bargaining_solution``'s numerator)."""
-        return [sum((xe[a][k] * self.sE[a][k] * self.cE[a][k] for a in self.members[k]), ZERO) for k in range(self.m)]
+        return [
+            sum((xe[a][k] * self.sE[a][k] * self.cE[a][k] for a in self.members[k]), ZERO)
+            for k in range(self.m)
+        ]
 
     # ------------------------------------------------------------------ one round
     def round(self, number: int) -> None:
         """``ModelLoop.loop``: candidates, the selection loop, voting and new start positions."""
-        x0 = self.x
         with localcontext(_CONTEXT):
             sums = self.exact_sums(self.xE)
             mds0 = [sums[k] / self.WE[k] if self.WE[k] != 0 else ZERO for k in range(self.m)]
             # a position on the MDS counts as left (``determine_positions``)
             left = np.array(
-                [[self.present[a, k] and self.xE[a][k] <= mds0[k] for k in range(self.m)] for a in range(self.n)],
+                [
+                    [self.present[a, k] and self.xE[a][k] <= mds0[k] for k in range(self.m)]
+                    for a in range(self.n)
+                ],
                 dtype=bool,
             )
             cand = self._candidates(left, sums)
-            ncand = int(cand.I.shape[0])
+            ncand = int(cand.ai.shape[0])
             executed: list[int] = []
             tied = 0
             n_valid = 0
@@ -405,12 +412,12 @@ class _Run:
             voting = [row[:] for row in self.xE]
             nxt = [row[:] for row in self.xE]
             for e in executed:
-                i, j, p, q = int(cand.I[e]), int(cand.J[e]), int(cand.p[e]), int(cand.q[e])
+                i, j, p, q = int(cand.ai[e]), int(cand.aj[e]), int(cand.p[e]), int(cand.q[e])
                 yi, yj = cand.exact_y[e]
                 voting[i][q] = yi
                 voting[j][p] = yj
             for e in executed:
-                i, j, p, q = int(cand.I[e]), int(cand.J[e]), int(cand.p[e]), int(cand.q[e])
+                i, j, p, q = int(cand.ai[e]), int(cand.aj[e]), int(cand.p[e]), int(cand.q[e])
                 yi, yj = cand.exact_y[e]
                 nxt[i][q] = _new_start(self.sE[i][q], self.xE[i][q], yi)
                 nxt[j][p] = _new_start(self.sE[j][p], self.xE[j][p], yj)
@@ -449,9 +456,9 @@ class _Run:
         # I is the actor with the larger relative salience for p (s_p / s_q), u on a tie; the
         # comparison is cross-multiplied so that a salience of 0 needs no division
         v_first = s[u, p] * s[v, q] < s[v, p] * s[u, q]
-        I = np.where(v_first, v, u)
-        J = np.where(v_first, u, v)
-        return _Candidates(self, I, J, p, q, block == 0)
+        ai = np.where(v_first, v, u)
+        aj = np.where(v_first, u, v)
+        return _Candidates(self, ai, aj, p, q, block == 0)
 
     # ------------------------------------------------------------------ output
     def log(self) -> ExchangeLog:
@@ -495,24 +502,24 @@ class _Candidates:
     def __init__(
         self,
         run: _Run,
-        I: IntArray,
-        J: IntArray,
+        ai: IntArray,
+        aj: IntArray,
         p: IntArray,
         q: IntArray,
         inner_ad: BoolArray,
     ) -> None:
         self.run = run
-        self.I, self.J, self.p, self.q, self.inner_ad = I, J, p, q, inner_ad
+        self.ai, self.aj, self.p, self.q, self.inner_ad = ai, aj, p, q, inner_ad
         x0, s, w, W = run.x, run.s, run.w, run.W
-        nc = I.shape[0]
+        nc = ai.shape[0]
         self.nc = nc
         n, m = run.n, run.m
-        sIp, sIq, sJp, sJq = s[I, p], s[I, q], s[J, p], s[J, q]
-        wIq, wJp = w[I, q], w[J, p]
+        sIp, sIq, sJp, sJq = s[ai, p], s[ai, q], s[aj, p], s[aj, q]
+        wIq, wJp = w[ai, q], w[aj, p]
         Wp, Wq = W[p], W[q]
         C = np.zeros((kern.N_C, nc))
-        C[kern.T0], C[kern.T1] = x0[J, q], x0[I, p]
-        C[kern.X00], C[kern.X01] = x0[I, q], x0[J, p]
+        C[kern.T0], C[kern.T1] = x0[aj, q], x0[ai, p]
+        C[kern.X00], C[kern.X01] = x0[ai, q], x0[aj, p]
         C[kern.W0], C[kern.W1] = wIq, wJp
         C[kern.WT0], C[kern.WT1] = Wq, Wp
         # a zero weight on a supply side cannot shift the MDS: the program would divide by 0
@@ -538,7 +545,8 @@ class _Candidates:
         B[kern.PN0 : kern.PP1 + 1] = True
         B[kern.ALIVE] = True
         self.B = B
-        K = np.stack([I, J, p, q, I * m + q, J * m + p, I * m + p, J * m + q]).astype(np.int64)
+        keys = [ai * m + q, aj * m + p, ai * m + p, aj * m + q]
+        K = np.stack([ai, aj, p, q, *keys]).astype(np.int64)
         self.K = K
         self.upd = np.full((2, nc, n), np.nan)
         flat = K[kern.KIS :].ravel()
@@ -587,9 +595,9 @@ class _Candidates:
         for a in (0, 1):
             B[kern.FIX0 + a, c] = fixed[a]
             B[kern.ADJ0 + a, c] |= fixed[a]
-        B[kern.VALID, c] = kern.move_ok(
-            F, B, 0, c, F[kern.X0, c], F[kern.M0, c]
-        ) and kern.move_ok(F, B, 1, c, F[kern.X1, c], F[kern.M1, c])
+        B[kern.VALID, c] = kern.move_ok(F, B, 0, c, F[kern.X0, c], F[kern.M0, c]) and kern.move_ok(
+            F, B, 1, c, F[kern.X1, c], F[kern.M1, c]
+        )
 
     # ------------------------------------------------------------------ decimal shadow
     def _dec(self, a: int, k: int, v: float) -> Decimal:
@@ -618,14 +626,14 @@ class _Candidates:
         """
         run = self.run
         sE, cE, WE, xE = run.sE, run.cE, run.WE, run.xE
-        I, J, p, q = (int(v) for v in self.K[: kern.KQ + 1, c])
+        ai, aj, p, q = (int(v) for v in self.K[: kern.KQ + 1, c])
         xI_f, xJ_f, fix_I, fix_J, upd = self.state(c) if state is None else state
         was_fixed = (fix_I, fix_J)
-        xIq = self._dec(I, q, xI_f)
-        xJp = self._dec(J, p, xJ_f)
-        xIp, xJq = xE[I][p], xE[J][q]
-        sIp, sIq, sJp, sJq = sE[I][p], sE[I][q], sE[J][p], sE[J][q]
-        cIq, cJp = cE[I][q], cE[J][p]
+        xIq = self._dec(ai, q, xI_f)
+        xJp = self._dec(aj, p, xJ_f)
+        xIp, xJq = xE[ai][p], xE[aj][q]
+        sIp, sIq, sJp, sJq = sE[ai][p], sE[ai][q], sE[aj][p], sE[aj][q]
+        cIq, cJp = cE[ai][q], cE[aj][p]
         Wp, Wq = WE[p], WE[q]
         dp = (abs(xIp - xJp) * sJp * cJp) / Wp
         dq = ((sJp + sIp) / (sJq + sIq)) * dp
@@ -645,7 +653,7 @@ class _Candidates:
         T = [xJq, xIp]
         M = [mI, mJ]
         issue = (q, p)
-        actor = (I, J)
+        actor = (ai, aj)
         fixed = [False, False]
         y_before = X[0] + M[0]
         for a in (0, 1):
@@ -662,18 +670,18 @@ class _Candidates:
                 y_before = X[0] + M[0]
             o = 1 - a
             k, d = issue[a], issue[o]
-            A, O = actor[a], actor[o]
-            numer = self._exact_numerator(A, k, X[a], upd[a])
-            delta = abs((T[a] * WE[k] - numer) / (sE[A][k] * cE[A][k]))
-            dp = (delta * sE[A][k] * cE[A][k]) / WE[k]
-            dq = ((sE[A][k] + sE[O][k]) / (sE[A][d] + sE[O][d])) * dp
-            M[o] = abs((dq * WE[d]) / (cE[O][d] * sE[O][d]))
+            aa, ao = actor[a], actor[o]
+            numer = self._exact_numerator(aa, k, X[a], upd[a])
+            delta = abs((T[a] * WE[k] - numer) / (sE[aa][k] * cE[aa][k]))
+            dp = (delta * sE[aa][k] * cE[aa][k]) / WE[k]
+            dq = ((sE[aa][k] + sE[ao][k]) / (sE[aa][d] + sE[ao][d])) * dp
+            M[o] = abs((dq * WE[d]) / (cE[ao][d] * sE[ao][d]))
             M[a] = delta
             if X[o] > T[o]:
                 M[o] = -M[o]
             if X[a] > T[a]:
                 M[a] = -M[a]
-            gain = abs(dq * sE[O][d] - dp * sE[O][k])
+            gain = abs(dq * sE[ao][d] - dp * sE[ao][k])
         return (
             X[0] + M[0],
             X[1] + M[1],
@@ -687,12 +695,12 @@ class _Candidates:
             y_before,
         )
 
-    def _exact_nbs(self, a: int, A: int, k: int, pos: Decimal, upd: FloatArray) -> Decimal:
+    def _exact_nbs(self, a: int, aa: int, k: int, pos: Decimal, upd: FloatArray) -> Decimal:
         """``adjusted_nbs``: the MDS of issue k, the updates applied, then A at ``pos``."""
         run = self.run
         total = ZERO
         for b in run.members[k]:
-            if b == A:
+            if b == aa:
                 x = pos
             elif not math.isnan(upd[b]):
                 x = self._dec(b, k, float(upd[b]))
@@ -701,14 +709,14 @@ class _Candidates:
             total += x * run.sE[b][k] * run.cE[b][k]
         return total / run.WE[k]
 
-    def _exact_numerator(self, A: int, k: int, xa: Decimal, upd: FloatArray) -> Decimal:
+    def _exact_numerator(self, aa: int, k: int, xa: Decimal, upd: FloatArray) -> Decimal:
         """``adjusted_nbs_by_position``'s numerator: A at ``xa``, then the updates applied."""
         run = self.run
         total = ZERO
         for b in run.members[k]:
             if not math.isnan(upd[b]):
                 pos = self._dec(b, k, float(upd[b]))
-            elif b == A:
+            elif b == aa:
                 pos = xa
             else:
                 pos = run.xE[b][k]
@@ -803,26 +811,26 @@ class _Candidates:
 
     def _execute(self, e: int) -> None:
         """Fix the executed exchange's voting positions at their decimal values."""
-        I, J, p, q = (int(v) for v in self.K[: kern.KQ + 1, e])
+        ai, aj, p, q = (int(v) for v in self.K[: kern.KQ + 1, e])
         if self.B[kern.FIX0, e] or self.B[kern.FIX1, e]:
             out = self.exact_calculate(e)
             yI, yJ = out[0], out[1]
         else:
-            yI, yJ = self._exact_plain_y(e, I, J, p, q)
+            yI, yJ = self._exact_plain_y(e, ai, aj, p, q)
         self._yf[e] = (float(yI), float(yJ))
-        self.exact[(I, q, self._yf[e][0])] = yI
-        self.exact[(J, p, self._yf[e][1])] = yJ
+        self.exact[(ai, q, self._yf[e][0])] = yI
+        self.exact[(aj, p, self._yf[e][1])] = yJ
         self.exact_y[e] = (yI, yJ)
 
-    def _exact_plain_y(self, e: int, I: int, J: int, p: int, q: int) -> tuple[Decimal, Decimal]:
+    def _exact_plain_y(self, e: int, ai: int, aj: int, p: int, q: int) -> tuple[Decimal, Decimal]:
         """The voting positions of :meth:`exact_calculate` when no MDS check corrected it."""
         run = self.run
         sE, cE, WE, xE = run.sE, run.cE, run.WE, run.xE
-        xIq = self._dec(I, q, float(self.F[kern.X0, e]))
-        xJp = self._dec(J, p, float(self.F[kern.X1, e]))
-        xIp, xJq = xE[I][p], xE[J][q]
-        sIp, sIq, sJp, sJq = sE[I][p], sE[I][q], sE[J][p], sE[J][q]
-        cIq, cJp = cE[I][q], cE[J][p]
+        xIq = self._dec(ai, q, float(self.F[kern.X0, e]))
+        xJp = self._dec(aj, p, float(self.F[kern.X1, e]))
+        xIp, xJq = xE[ai][p], xE[aj][q]
+        sIp, sIq, sJp, sJq = sE[ai][p], sE[ai][q], sE[aj][p], sE[aj][q]
+        cIq, cJp = cE[ai][q], cE[aj][p]
         Wp, Wq = WE[p], WE[q]
         dx_p = abs(xIp - xJp)
         dx_q = abs(xJq - xIq)
@@ -911,7 +919,7 @@ class _Candidates:
         run = self.run
         e = executed
         C, F, B = self.C[:, e], self.F[:, e], self.B[:, e]
-        I, J, p, q = self.I[e], self.J[e], self.p[e], self.q[e]
+        ai, aj, p, q = self.ai[e], self.aj[e], self.p[e], self.q[e]
         x0, s = run.x, run.s
         y = np.array([self._yf[c] for c in e.tolist()], dtype=np.float64).reshape(-1, 2).T
         X = F[kern.X0 : kern.X1 + 1]
@@ -937,7 +945,7 @@ class _Candidates:
         ad = self.inner_ad[e][:, None]
         inner = np.where(ad, (code == 0) | (code == 3), (code == 1) | (code == 2))
         ar = np.arange(run.n)[None, :]
-        own = (ar == I[:, None]) | (ar == J[:, None])
+        own = (ar == ai[:, None]) | (ar == aj[:, None])
         pos = ext > 0
 
         def total(sel: BoolArray) -> FloatArray:
@@ -946,8 +954,8 @@ class _Candidates:
         cols = [
             np.full(e.shape[0], float(number)),
             np.arange(1, e.shape[0] + 1, dtype=np.float64),
-            I.astype(np.float64),
-            J.astype(np.float64),
+            ai.astype(np.float64),
+            aj.astype(np.float64),
             p.astype(np.float64),
             q.astype(np.float64),
             self.inner_ad[e].astype(np.float64),

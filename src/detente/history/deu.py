@@ -19,8 +19,8 @@ from typing import Literal
 import numpy as np
 
 from detente.engines import ENGINE_NAMES, ActorArrays, Engine, make_engine
-from detente.engines.exchange import Exchange, IssueArrays
 from detente.engines.base import FloatArray
+from detente.engines.exchange import Exchange, IssueArrays
 from detente.errors import InputError
 from detente.scenario.yamlio import read_text
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -158,7 +159,13 @@ def _text(file: str, line: int, cells: list[str], i: int, what: str) -> str:
 
 
 def _known(
-    file: str, line: int, cells: list[str], i: int, known: dict[str, object] | dict[str, int], what: str, key: str
+    file: str,
+    line: int,
+    cells: list[str],
+    i: int,
+    known: Mapping[str, object],
+    what: str,
+    key: str,
 ) -> str:
     name = _text(file, line, cells, i, what)
     if name not in known:
