@@ -15,10 +15,11 @@ internal 0-100 scale; w_ak = c_ak s_ak, W_k = sum_a w_ak, and the prediction is 
 MDS_k = sum_a w_ak x_ak / W_k. An exchange (I, J, p, q): I supplies q (moves toward J's position on
 q) and demands p; J supplies p and demands q.
 
-Shapes: B draws, n actors, m issues. Pairs of issues and of actors are built as array operations
-over every candidate exchange at once, and the (re)calculation of the candidates an executed
-exchange touches is one array operation over those candidates. The order of execution is
-sequential by nature (each execution changes the gains of the next choice).
+Shapes: B draws, n actors, m issues. A round's candidates (pairs of issues by pairs of actors) are
+built as array operations over all of them at once. The order of execution is sequential by nature
+(each execution changes the gains the next choice is made on); the arithmetic of the candidates an
+execution touches runs in :mod:`detente.engines._exchange_kernel`. A 28-digit decimal shadow of the
+program's own arithmetic decides wherever binary rounding could change a choice (:class:`_Run`).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ DEFAULT_ROUNDS = 10
 #: ``calculations.new_start_position``: x' = x + ((1 - s) SALIENCE_WEIGHT + FIXED_WEIGHT)(y - x).
 SALIENCE_WEIGHT = 0.4
 FIXED_WEIGHT = 0.1
-#: The program's arithmetic is 28-digit decimal. Two gains closer than this are the same gain
-#: (the program then takes the exchange earlier in its list); reference runs show gaps between the
-#: two highest gains either below 1e-20 or above 1e-9.
+#: Gains closer than this in binary are compared in decimal, as the program's sort compares them
+#: (binary rounding is ~1e-15 here; the reference runs' gaps between the two highest gains are
+#: either below 1e-20 or above 1e-9).
 _GAIN_TIE = 1e-11
 
 
