@@ -323,8 +323,9 @@ class _Run:
     Two copies of the positions are kept. The float arrays drive everything; a 28-digit decimal
     shadow, the program's arithmetic, is updated for each executed exchange and at each round's
     end. The shadow gives the voting and start positions (so binary rounding does not pile up over
-    rounds) and decides between gains that are equal in binary: the program's stable sort orders
-    them by their decimal rounding, which binary arithmetic cannot reproduce.
+    rounds), which side of the MDS each actor is on, and every choice that binary rounding could
+    change: gains equal in binary (the program's stable sort orders them by their decimal
+    rounding) and MDS checks on a target the MDS already sits on (decided in the 28th digit).
     """
 
     def __init__(
