@@ -267,6 +267,19 @@ def test_one_issue_is_the_mean() -> None:
     assert res.forecast[0, 0] == pytest.approx(Compromise().solve(arrays).forecast[0])
 
 
+def test_veto_players_bound_the_forecast() -> None:
+    """As in every engine; here by the veto player's voting position of the last round."""
+    data = load_actor_file(DATA / "exchange-2x2.txt")
+    free = solve_exchange(data.issues, data.actor_order, rounds=1).result
+    assert free.forecast[0, 1] == pytest.approx(100 / 9)
+    vetoed = [i.model_copy(deep=True) for i in data.issues]
+    for issue in vetoed:
+        issue.actors[1].veto = True  # B, who votes 0 on both issues after round 1
+    bounded = solve_exchange(vetoed, data.actor_order, rounds=1).result
+    assert bounded.forecast[0].tolist() == [0.0, 0.0]
+    np.testing.assert_array_equal(bounded.mds_voting, free.mds_voting)
+
+
 # ---------------------------------------------------------------- properties
 def random_table(rng: np.random.Generator, n: int, m: int) -> IssueArrays:
     return IssueArrays.from_2d(

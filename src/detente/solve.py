@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from detente.engines import ENGINE_NAMES, EngineResult, make_engine
-from detente.engines.base import FloatArray, weighted_median
+from detente.engines.base import FloatArray, clip_to_veto, weighted_median
 from detente.engines.eum import ExpectedUtility
 from detente.engines.exchange import DEFAULT_ROUNDS, Exchange, ExchangeResult, IssueArrays
 from detente.scenario.actors import Issue
@@ -137,9 +137,25 @@ class ExchangeForecast:
 def solve_exchange(
     issues: list[Issue], actor_order: list[str] | None = None, rounds: int = DEFAULT_ROUNDS
 ) -> ExchangeForecast:
-    """Stokman's exchange model on ``issues`` together (pairs of issues are what it trades)."""
+    """Stokman's exchange model on ``issues`` together (pairs of issues are what it trades).
+
+    Veto players bound each issue's forecast, as in every engine (``clip_to_veto``), by their
+    voting positions of the last round; the MDS by round is the model's, unbounded.
+    """
     table, names = exchange_table(issues, actor_order)
-    return ExchangeForecast(issues, names, table, Exchange(rounds=rounds).solve_issues(table))
+    result = Exchange(rounds=rounds).solve_issues(table)
+    row = {a: i for i, a in enumerate(names)}
+    veto = np.zeros(table.present.shape, dtype=bool)
+    for k, issue in enumerate(issues):
+        for actor in issue.actors:
+            veto[row[actor.name], k] = actor.veto
+    if veto.any():
+        last = result.voting_positions[:, -1] if result.rounds else table.position
+        forecast = result.forecast.copy()
+        for k in np.flatnonzero(veto.any(axis=0)).tolist():
+            forecast[:, k] = clip_to_veto(forecast[:, k], last[:, :, k], veto[:, k])
+        result = replace(result, forecast=forecast)
+    return ExchangeForecast(issues, names, table, result)
 
 
 def solve_issues(
