@@ -280,7 +280,6 @@ def touch(
     h_s: IntArray,
     h_f: FloatArray,
     h_b: BoolArray,
-    h_u: FloatArray,
     nh: int,
 ) -> tuple[int, int]:
     """``AbstractExchange.recalculate`` of every listed candidate the executed exchange e touches.
@@ -290,7 +289,8 @@ def touch(
     replaced. Demand contact: a side with the actor and demand issue of one of e's sides records
     the other side's voting position in its ``updates``; a later record keeps the smaller of the
     two if that actor's round-start position is below the earlier record, else the larger
-    (``update_updates``). Each recalculation is logged (``h_*``) for the tie-break. Returns the
+    (``update_updates``). Each recalculation is logged (``h_*``, see :func:`log`) for the
+    tie-break. Returns the
     number of candidates put in ``near`` and the new log length.
     """
     k_is = K[KIS, e]
@@ -353,7 +353,7 @@ def touch(
             else:
                 B[ALIVE, c] = False
                 F[SCORE, c] = -math.inf
-            nh = log(c, s_from, F, B, upd, h_c, h_s, h_f, h_b, h_u, nh)
+            nh = log(c, s_from, F, B, h_c, h_s, h_f, h_b, nh)
     return count, nh
 
 
@@ -363,15 +363,17 @@ def log(
     s_from: int,
     F: FloatArray,
     B: BoolArray,
-    upd: FloatArray,
     h_c: IntArray,
     h_s: IntArray,
     h_f: FloatArray,
     h_b: BoolArray,
-    h_u: FloatArray,
     nh: int,
 ) -> int:
-    """Append candidate c's gain and state (from sort ``s_from`` on) to the log."""
+    """Append candidate c's gain and state (from sort ``s_from`` on) to the log.
+
+    The updates matter to the decimal calculation only where an MDS check corrected the
+    exchange; the caller keeps a copy of them for those entries.
+    """
     h_c[nh] = c
     h_s[nh] = s_from
     h_f[0, nh] = F[GAIN, c]
@@ -379,7 +381,4 @@ def log(
     h_f[2, nh] = F[X1, c]
     h_b[0, nh] = B[FIX0, c]
     h_b[1, nh] = B[FIX1, c]
-    for side in range(2):
-        for a in range(upd.shape[2]):
-            h_u[side, nh, a] = upd[side, c, a]
     return nh + 1

@@ -561,12 +561,12 @@ class _Candidates:
         self.x0 = np.where(run.present, x0, 0.0)
         self.w = w
         # the log of recalculations, for the tie-break
-        cap = max(4 * nc, 16)
+        cap = max(2 * nc, 16)
         self.h_c = np.empty(cap, dtype=np.int64)
         self.h_s = np.empty(cap, dtype=np.int64)
         self.h_f = np.empty((3, cap))
         self.h_b = np.empty((2, cap), dtype=bool)
-        self.h_u = np.empty((2, cap, n))
+        self.h_u: dict[int, FloatArray] = {}  # the updates of log entries with a correction
         self.nh = 0
         self.sort_of: dict[int, int] = {}
         self.exact_y: dict[int, tuple[Decimal, Decimal]] = {}
@@ -582,6 +582,7 @@ class _Candidates:
             for c in self.near[:count].tolist():
                 self._resolve(c)
                 F[kern.SCORE, c] = F[kern.GAIN, c]
+        self._no_updates = np.full((2, n), np.nan)
         self.n_valid = int(B[kern.VALID].sum())
         self.init_gain = F[kern.GAIN].copy()
         self.init_fix = B[kern.FIX0 : kern.FIX1 + 1].copy()
@@ -774,8 +775,8 @@ class _Candidates:
             self.h_s = np.concatenate([self.h_s, np.empty(grow, dtype=np.int64)])
             self.h_f = np.concatenate([self.h_f, np.empty((3, grow))], axis=1)
             self.h_b = np.concatenate([self.h_b, np.empty((2, grow), dtype=bool)], axis=1)
-            self.h_u = np.concatenate([self.h_u, np.empty((2, grow, self.run.n))], axis=1)
         yI, yJ = self._yf[e]
+        first = self.nh
         count, self.nh = kern.touch(
             e,
             yI,
@@ -796,9 +797,9 @@ class _Candidates:
             self.h_s,
             self.h_f,
             self.h_b,
-            self.h_u,
             self.nh,
         )
+        self._keep_updates(first)
         F, B = self.F, self.B
         for c in self.near[:count].tolist():
             self._resolve(c)
@@ -807,9 +808,14 @@ class _Candidates:
             else:
                 B[kern.ALIVE, c] = False
                 F[kern.SCORE, c] = -np.inf
-            self.nh = kern.log(
-                c, s_from, F, B, self.upd, self.h_c, self.h_s, self.h_f, self.h_b, self.h_u, self.nh
-            )
+            self.nh = kern.log(c, s_from, F, B, self.h_c, self.h_s, self.h_f, self.h_b, self.nh)
+            self._keep_updates(self.nh - 1)
+
+    def _keep_updates(self, first: int) -> None:
+        """Copy the updates of the log entries from ``first`` on whose MDS check corrected."""
+        fixed = self.h_b[0, first : self.nh] | self.h_b[1, first : self.nh]
+        for h in (first + np.flatnonzero(fixed)).tolist():
+            self.h_u[h] = self.upd[:, int(self.h_c[h])].copy()
 
     def _execute(self, e: int) -> None:
         """Fix the executed exchange's voting positions at their decimal values."""
@@ -867,7 +873,7 @@ class _Candidates:
             float(self.C[kern.X01, c]),
             bool(self.init_fix[0, c]),
             bool(self.init_fix[1, c]),
-            np.full((2, self.run.n), np.nan),
+            self._no_updates,
         )
         out = [(1, float(self.init_gain[c]), start)]
         for h in np.flatnonzero(self.h_c[: self.nh] == c).tolist():
@@ -876,7 +882,7 @@ class _Candidates:
                 float(self.h_f[2, h]),
                 bool(self.h_b[0, h]),
                 bool(self.h_b[1, h]),
-                self.h_u[:, h],
+                self.h_u.get(h, self._no_updates),
             )
             out.append((int(self.h_s[h]), float(self.h_f[0, h]), st))
         return out
