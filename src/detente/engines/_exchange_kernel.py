@@ -1,31 +1,50 @@
 """The exchange model's inner loop: one candidate's (re)calculation, and an execution's touches.
 
-Plain Python on scalars and arrays, compiled by numba when it is installed (it is a dependency;
-without it the same functions run as Python, only slower). Everything a candidate holds lives in
-a few 2-D arrays indexed ``[row, candidate]``, with the rows named below; ``docs/engines.md``
-gives the equations.
+Plain Python on scalars and arrays, compiled by numba on first use (:func:`compile_kernel`; numba
+is a dependency, imported only then so that other commands do not pay for it; without it the same
+functions run as Python, only slower). Everything a candidate holds lives in a few 2-D arrays
+indexed ``[row, candidate]``, with the rows named below; ``docs/engines.md`` gives the equations.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+#: The kernel's functions as plain Python, by name (what :func:`compile_kernel` compiles).
+PLAIN: dict[str, Callable[..., Any]] = {}
+_compiled = False
 
 
 def _jit(fn: _F) -> _F:
-    """numba's ``njit`` with an on-disk cache, or the function itself without numba."""
+    """Register a kernel function; it stays plain Python until :func:`compile_kernel`."""
+    PLAIN[fn.__name__] = fn
+    return fn
+
+
+def compile_kernel() -> None:
+    """Replace the kernel's functions by numba's compiled ones (cached on disk), once.
+
+    Compiled functions call each other through this module's globals, so all are replaced
+    before the first call compiles any of them.
+    """
+    global _compiled
+    if _compiled:
+        return
+    _compiled = True
     try:
         from numba import njit
     except ImportError:  # pragma: no cover - numba is a dependency
-        return fn
-    # a zero weight gives inf or nan, never an exception: such a candidate is never valid
-    return cast(_F, njit(cache=True, nogil=True, error_model="numpy")(fn))
+        return
+    namespace = globals()
+    for name, fn in PLAIN.items():
+        # a zero weight gives inf or nan, never an exception: such a candidate is never valid
+        namespace[name] = njit(cache=True, nogil=True, error_model="numpy")(fn)
 
 
 #: ``is_move_valid``: a move of at most this is no move; a gain below this is no gain.

@@ -237,6 +237,7 @@ class Exchange(Engine):
 
     def solve_issues(self, table: IssueArrays) -> ExchangeResult:
         """Run the model on every draw of ``table`` (draws run one after another)."""
+        kern.compile_kernel()
         step = table.step()
         lower = table.lower
         b, n, m = table.position.shape
