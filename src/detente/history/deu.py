@@ -195,7 +195,10 @@ def forecast_exchange(data: DeuData) -> FloatArray:
             at = [row[a] for a in issue.actors]
             cap[at, j], pos[at, j], sal[at, j] = issue.capability, issue.position, issue.salience
             present[at, j] = True
-        table = IssueArrays.from_2d(cap, pos, sal / 100.0, present)
+        # the DEU scale is 0-100; widened should a position lie outside it
+        lower = np.minimum(0.0, np.nanmin(pos, axis=0))
+        upper = np.maximum(100.0, np.nanmax(pos, axis=0))
+        table = IssueArrays.from_2d(cap, pos, sal / 100.0, present, lower, upper)
         out[members] = engine.solve_issues(table).forecast[0]
     return out
 
