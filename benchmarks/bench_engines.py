@@ -3,7 +3,10 @@
 * the EUM on one table of 10, 30 and 100 actors (10 and 50 rounds), both variants;
 * the EUM on a batch of 10,000 draws of a 12-actor table, 50 rounds;
 * the coercion model on the flagship scenario, 36 months, 1,000 to 100,000 draws;
-* the DEU backtest of every engine on the shipped development split.
+* the DEU backtest of every engine on the shipped development split;
+* the exchange model (10 rounds) on DECIDE's cop21 sample (from ``../shared``, if present; CPU
+  seconds, as the program's own timing of 9.2-10.9 s CPU there) and on a random table of the
+  same size.
 
 Tables are random but seeded, so every run times the same work.
 """
@@ -20,20 +23,27 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from detente.engines import ActorArrays, ExpectedUtility
+from detente.engines import ActorArrays, Exchange, ExpectedUtility, IssueArrays
 from detente.forecast import run_scenario
 from detente.history.deu import backtest_deu, read_deu
+from detente.scenario.actors import load_actor_file
 from detente.scenario.coercion import load_scenario
+from detente.solve import exchange_table
 
 ROOT = Path(__file__).resolve().parents[1]
+COP21 = ROOT.parent / "shared" / "data" / "decide" / "inputs" / "cop21.csv"
+#: CPU seconds of the Python package decide-exchange-model on cop21, 10 rounds (its README).
+DECIDE_COP21_CPU = (9.2, 10.9)
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
+def best_of(
+    fn: Callable[[], object], repeat: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times)
 
 
@@ -70,6 +80,29 @@ def main() -> None:
     data = read_deu(ROOT / "examples" / "deu" / "deu3-dev.tsv")
     secs = best_of(lambda: backtest_deu(data), repeat=1)
     rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs))
+    rng = np.random.default_rng(13)
+    shape = (1, 15, 13)
+    cop21_like = IssueArrays.from_2d(
+        rng.uniform(0.1, 1.0, shape)[0],
+        rng.choice([0.0, 20.0, 50.0, 80.0, 100.0], shape)[0],
+        rng.choice([0.5, 0.6, 0.7, 0.8, 0.9], shape)[0],
+    )
+    exchange = Exchange()
+    exchange.solve_issues(cop21_like)  # compiles (or loads) the kernel
+    secs = best_of(lambda: exchange.solve_issues(cop21_like), repeat=5, clock=time.process_time)
+    rows.append(("exchange model, random 15 actors x 13 issues, 10 rounds (CPU)", secs))
+    if COP21.exists():
+        data = load_actor_file(COP21)
+        cop21, _ = exchange_table(data.issues, data.actor_order)
+        secs = best_of(lambda: exchange.solve_issues(cop21), repeat=5, clock=time.process_time)
+        lo, hi = DECIDE_COP21_CPU
+        rows.append(
+            (
+                f"exchange model, DECIDE cop21, 10 rounds (CPU; the program: {lo}-{hi} s, "
+                f"{lo / secs:.0f}-{hi / secs:.0f} x)",
+                secs,
+            )
+        )
     table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
     table.add_column("what")
     table.add_column("seconds", justify="right")

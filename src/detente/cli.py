@@ -28,6 +28,7 @@ from detente.analysis.tipping import find_tipping_point
 from detente.backends import Backend, make_backend
 from detente.engines import ENGINE_NAMES
 from detente.engines.eum import ExpectedUtility
+from detente.engines.exchange import DEFAULT_ROUNDS as DEFAULT_EXCHANGE_ROUNDS
 from detente.errors import InputError
 from detente.forecast import (
     DEFAULT_CHUNK_ROWS,
@@ -47,7 +48,7 @@ from detente.scenario.sample import (
     load_lens,
     parameter_ranges,
 )
-from detente.solve import IssueForecast, solve_issue
+from detente.solve import ExchangeForecast, IssueForecast, solve_issues
 from detente.store import RunStore
 from detente.store import diff as store_diff
 
@@ -70,6 +71,7 @@ class Model(StrEnum):
     compromise = "compromise"
     median = "median"
     eum = "eum"
+    exchange = "exchange"
 
 
 class Variant(StrEnum):
@@ -116,12 +118,20 @@ def _root(
 
 @app.command()
 def solve(
-    actors: Annotated[Path, typer.Argument(help="Actor table: .csv (one issue) or .yaml.")],
+    actors: Annotated[
+        Path,
+        typer.Argument(
+            help="Actor table: .csv (one issue) or .yaml, or a DECIDE #A/#P/#M/#D file."
+        ),
+    ],
     model: Annotated[
         Model | None, typer.Option("--model", "-m", help="Run only this engine.")
     ] = None,
     rounds: Annotated[
-        int | None, typer.Option(min=0, max=10_000, help="Fix the EUM's number of rounds.")
+        int | None,
+        typer.Option(
+            min=0, max=10_000, help="Fix the number of rounds (EUM; exchange model, default 10)."
+        ),
     ] = None,
     variant: Annotated[Variant, typer.Option(help="EUM variant.")] = Variant.published,
     q: Annotated[
@@ -158,19 +168,70 @@ def solve(
         if "eum" not in models:
             _fail("--plot draws the EUM's rounds; it needs the eum model")
     eum = ExpectedUtility(variant=variant.value, rounds=rounds, q=q, t=t)
-    forecasts = [solve_issue(i, models, eum) for i in issues]
+    forecasts, joint = solve_issues(
+        issues,
+        models,
+        eum,
+        actor_order=data.actor_order,
+        exchange_rounds=DEFAULT_EXCHANGE_ROUNDS if rounds is None else rounds,
+    )
     if plot is not None:
         from detente.plots import plot_rounds
 
         plot_rounds(forecasts, plot)
     if as_json:
+        if models == ("exchange",) and joint is not None:
+            _print_json(_exchange_doc(joint, data.path))
+            return
         docs = [_with_meta(f, data.path, eum) for f in forecasts]
-        _print_json(docs[0] if len(docs) == 1 else {"file": data.path, "issues": docs})
+        doc: dict[str, Any] = docs[0] if len(docs) == 1 else {"file": data.path, "issues": docs}
+        if joint is not None and len(docs) > 1:
+            doc["exchange"] = joint.to_dict()
+        _print_json(doc)
+        return
+    if models == ("exchange",) and joint is not None:
+        _print_exchange(joint)
         return
     for f in forecasts:
         _print_forecast(f, eum)
+    if joint is not None and len(forecasts) > 1:
+        _print_exchange(joint)
     if plot is not None:
         out.print(f"positions by round drawn to {plot}")
+
+
+def _exchange_doc(joint: ExchangeForecast, path: str) -> dict[str, Any]:
+    """``solve --model exchange --json``: the model runs on all the issues together."""
+    return {
+        "file": path,
+        "issues": [i.id for i in joint.issues],
+        "actors": joint.actors,
+        "models": {"exchange": joint.to_dict()},
+    }
+
+
+def _print_exchange(joint: ExchangeForecast) -> None:
+    doc = joint.to_dict()
+    table = Table(
+        title=f"Exchange model (equal gain), {doc['rounds']} rounds, "
+        f"{len(doc['exchanges'])} exchanges",
+        title_justify="left",
+    )
+    for col in ("issue", "MDS before", "after round 1", "forecast"):
+        table.add_column(col, justify="left" if col == "issue" else "right")
+    first = doc["history"][0]["mds"] if doc["history"] else doc["forecast"]
+    for k, v in doc["forecast"].items():
+        table.add_row(escape(k), f"{doc['mds_before'][k]:.2f}", f"{first[k]:.2f}", f"{v:.2f}")
+    out.print(table)
+    per_round = Table(title="Exchanges by round", title_justify="left")
+    per_round.add_column("round", justify="right")
+    per_round.add_column("exchanges", justify="right")
+    counts: dict[int, int] = {}
+    for e in doc["exchanges"]:
+        counts[e["round"]] = counts.get(e["round"], 0) + 1
+    for r in range(1, doc["rounds"] + 1):
+        per_round.add_row(str(r), str(counts.get(r, 0)))
+    out.print(per_round)
 
 
 def _with_meta(f: IssueForecast, path: str, eum: ExpectedUtility) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from detente.engines import ENGINE_NAMES, ActorArrays, Engine, make_engine
 from detente.engines.base import FloatArray
+from detente.engines.exchange import Exchange, IssueArrays
 from detente.errors import InputError
 from detente.scenario.yamlio import read_text
 
@@ -38,6 +39,7 @@ class DeuIssue:
     reference_point: float  # NaN where the file has none
     commission: float  # NaN where the Commission took no position
     outcome: float
+    proposal: str = ""  # the legislative proposal (``prnr``) the issue belongs to
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def read_deu(path: str | Path, capability: Capability = "gdp") -> DeuData:
                 reference_point=_number(file, line, "rp", row[header.index("rp")]),
                 commission=pos[actors.index("com")] if "com" in actors else math.nan,
                 outcome=out,
+                proposal=row[header.index("prnr")].strip() if "prnr" in header else issue_id,
             )
         )
     if not issues:
@@ -168,6 +171,38 @@ def forecast_issues(data: DeuData, engine: Engine) -> FloatArray:
     return out
 
 
+def forecast_exchange(data: DeuData) -> FloatArray:
+    """The exchange model's forecast for every issue, run on each proposal's issues together.
+
+    The model trades positions between issues of one decision, so the issues of a proposal (its
+    ``prnr``) form one run, with every actor that takes part in any of them; an actor is
+    present only on the issues where it has a position and a salience. A proposal with a single
+    issue has nothing to trade: its forecast is the mean (:meth:`Exchange.solve`).
+    """
+    out = np.empty(len(data.issues))
+    groups: dict[str, list[int]] = {}
+    for k, issue in enumerate(data.issues):
+        groups.setdefault(issue.proposal or issue.id, []).append(k)
+    engine = Exchange()
+    for members in groups.values():
+        issues = [data.issues[k] for k in members]
+        names = [a for a in data.actors if any(a in i.actors for i in issues)]
+        row = {a: i for i, a in enumerate(names)}
+        shape = (len(names), len(issues))
+        cap, pos, sal = np.zeros(shape), np.full(shape, np.nan), np.zeros(shape)
+        present = np.zeros(shape, dtype=bool)
+        for j, issue in enumerate(issues):
+            at = [row[a] for a in issue.actors]
+            cap[at, j], pos[at, j], sal[at, j] = issue.capability, issue.position, issue.salience
+            present[at, j] = True
+        # the DEU scale is 0-100; widened should a position lie outside it
+        lower = np.minimum(0.0, np.nanmin(pos, axis=0))
+        upper = np.maximum(100.0, np.nanmax(pos, axis=0))
+        table = IssueArrays.from_2d(cap, pos, sal / 100.0, present, lower, upper)
+        out[members] = engine.solve_issues(table).forecast[0]
+    return out
+
+
 def backtest_deu(
     data: DeuData,
     models: tuple[str, ...] = ENGINE_NAMES,
@@ -183,7 +218,8 @@ def backtest_deu(
     scores = {}
     for name in models:
         engine = make_engine(name, **eum_settings) if name == "eum" else make_engine(name)
-        scores[name] = Score.of(forecast_issues(data, engine), outcome).to_dict()
+        forecast = forecast_exchange(data) if name == "exchange" else forecast_issues(data, engine)
+        scores[name] = Score.of(forecast, outcome).to_dict()
         if progress:
             progress(1)
     baselines = {

@@ -56,9 +56,14 @@ class Issue(BaseModel):
     question: str | None = None
     scale: str | None = None
     actors: list[Actor] = Field(min_length=1)
+    #: The ends of the position scale, where a file gives them (DECIDE's ``#M`` rows).
+    lower: Finite | None = None
+    upper: Finite | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Issue:
+        if self.lower is not None and self.upper is not None and self.upper <= self.lower:
+            raise ValueError("upper end of the scale must exceed the lower end")
         seen: set[str] = set()
         for actor in self.actors:
             if actor.name in seen:
@@ -90,17 +95,35 @@ class ActorFile(BaseModel):
     path: str
     title: str | None = None
     issues: list[Issue] = Field(min_length=1)
+    #: Every actor once, in the file's order (the exchange model breaks exact ties by it).
+    actor_order: list[str] | None = None
+
+    def actor_names(self) -> list[str]:
+        """The actors of all issues: ``actor_order`` if given, else by first appearance."""
+        if self.actor_order is not None:
+            return list(self.actor_order)
+        names: dict[str, None] = {}
+        for issue in self.issues:
+            names.update(dict.fromkeys(issue.names))
+        return list(names)
 
 
 def load_actor_file(path: str | Path) -> ActorFile:
-    """Read a CSV or YAML actor table (by extension: .csv, or .yaml/.yml)."""
+    """Read a CSV or YAML actor table (by extension: .csv, or .yaml/.yml), or a DECIDE file
+    (``#A/#P/#M/#D`` rows; any extension, recognised by its first row)."""
+    from detente.scenario.decide import looks_like_decide, read_decide
+
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv", "") and p.is_file() and looks_like_decide(read_text(p)):
+        return read_decide(p)
     if suffix == ".csv":
         return read_actor_csv(p)
     if suffix in (".yaml", ".yml"):
         return read_actor_yaml(p)
-    raise InputError(str(p), None, "unknown file type; expected .csv or .yaml/.yml")
+    raise InputError(
+        str(p), None, "unknown file type; expected .csv or .yaml/.yml, or a DECIDE file (#A rows)"
+    )
 
 
 def read_actor_csv(path: Path) -> ActorFile:
@@ -254,4 +277,4 @@ def read_actor_yaml(path: Path) -> ActorFile:
                 )
             )
         issues.append(Issue(id=issue.id, question=issue.question, scale=issue.scale, actors=actors))
-    return ActorFile(path=file, title=parsed.title, issues=issues)
+    return ActorFile(path=file, title=parsed.title, issues=issues, actor_order=list(parsed.actors))
