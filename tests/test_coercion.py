@@ -212,9 +212,9 @@ def test_north_korea_2017_talks_within_12_months() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Known miss (docs/model.md, 'Reference cases'): with coefficients set a priori the "
-    "model gives Iran 2012 about 0.35 within 12 months; it lacks a deniable (secret) channel "
-    "that would lower the legitimacy cost of talking.",
+    reason="Known miss (docs/model.md, 'Reference cases'): the fitted model gives Iran 2012 "
+    "about 0.42 within 12 months as of July 2012; mediated talks through Oman opening first "
+    "take much of the rest.",
 )
 def test_iran_2012_talks_within_12_months() -> None:
     assert p_within("iran-2012", 12) > 0.5

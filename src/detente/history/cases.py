@@ -40,24 +40,26 @@ class CaseResult:
 
 
 def talks_index(scn: Scenario) -> int | None:
-    """Months from the start to the first direct talks in the record (None: none recorded)."""
+    """Months from the start to the first talks on the dispute in the record, direct or mediated
+    (the first channel ends the episode: docs/codebook.md); None when there were none."""
     o = scn.outcome
     if o is None:
         raise ValueError(f"{scn.id}: no outcome")
-    if not o.talks or o.kind != "direct" or o.month is None:
+    if not o.talks or o.month is None or o.kind in ("side", "none"):
         return None
     return parse_month(o.month) - scn.start_month
 
 
 def case_outcome(scn: Scenario, horizon: int, origin: int = 0) -> int | None:
-    """1 if the record shows direct talks with the sender within ``horizon`` months after the end
-    of month ``origin`` (0: the start); None if they had opened by then (nothing to forecast)."""
+    """1 if the record shows direct talks with the sender, as the first talks, within ``horizon``
+    months after the end of month ``origin`` (0: the start); None if talks of any channel had
+    opened by then (nothing left to forecast)."""
     m = talks_index(scn)
     if m is None:
         return 0
     if m <= origin:
         return None
-    return int(m - origin <= horizon)
+    return int(scn.outcome is not None and scn.outcome.kind == "direct" and m - origin <= horizon)
 
 
 def case_origins(scn: Scenario, every: int | None, horizon: int) -> list[int]:
@@ -73,8 +75,8 @@ def case_origins(scn: Scenario, every: int | None, horizon: int) -> list[int]:
 
 
 def opened_at_start(library: list[tuple[Path, Scenario]]) -> list[str]:
-    """Cases whose talks opened in their start month: as of the end of it there is nothing left
-    to forecast, so they are left out of the scores (and listed)."""
+    """Cases whose first talks (direct or mediated) opened in their start month: as of the end of
+    it there is nothing left to forecast, so they are left out of the scores (and listed)."""
     return [scn.id for _, scn in library if case_outcome(scn, 1, 0) is None]
 
 
