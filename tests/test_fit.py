@@ -161,3 +161,19 @@ def test_fit_cli_writes_a_file_that_run_accepts(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     bad = detente("run", folder / "case0.yaml", "--coefficients", "nope.txt", "--no-store")
     assert bad.returncode == 2 and "coefficients" in bad.stderr
+
+
+def test_the_shipped_fit_belongs_to_the_shipped_library() -> None:
+    """The fitted coefficients say which library they were fitted on; a changed case file means
+    `make fit` must be run again."""
+    from detente.history.cases import load_library
+
+    from .conftest import ROOT
+
+    meta = fitted_on()
+    assert meta is not None, "the package ships no fitted coefficients"
+    files = [p for p, _ in load_library(ROOT / "examples" / "cases")]
+    assert meta["library_sha256"] == fitting.library_digest(files)
+    assert meta["cases"] == len(files) and meta["converged"] is True
+    weights = meta["lens_weights"]
+    assert set(weights) == {"author", "proponent"} and sum(weights.values()) == pytest.approx(1)
