@@ -4,8 +4,9 @@ from detente.engines.base import ActorArrays, Engine, EngineResult
 from detente.engines.compromise import Compromise
 from detente.engines.eum import VARIANTS, ExpectedUtility
 from detente.engines.median import Median
+from detente.engines.smp import SMPResult, SpatialActors, SpatialPolitics
 
-ENGINE_NAMES: tuple[str, ...] = ("compromise", "median", "eum")
+ENGINE_NAMES: tuple[str, ...] = ("compromise", "median", "eum", "smp")
 
 
 def make_engine(name: str, **settings: object) -> Engine:
@@ -16,6 +17,8 @@ def make_engine(name: str, **settings: object) -> Engine:
         return Median()
     if name == "eum":
         return ExpectedUtility(**settings)  # type: ignore[arg-type]
+    if name == "smp":
+        return SpatialPolitics()
     raise ValueError(f"unknown model {name!r}; expected one of {', '.join(ENGINE_NAMES)}")
 
 
@@ -28,5 +31,8 @@ __all__ = [
     "EngineResult",
     "ExpectedUtility",
     "Median",
+    "SMPResult",
+    "SpatialActors",
+    "SpatialPolitics",
     "make_engine",
 ]

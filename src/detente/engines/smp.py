@@ -65,7 +65,7 @@ GRID = 10000.0
 POS_TOL = 1e-3
 
 #: Elements of the largest (draws, n, n, n) temporary per chunk of draws.
-_CHUNK_ELEMENTS = 2_000_000
+_CHUNK_ELEMENTS = 8000000
 
 
 @dataclass(frozen=True)
@@ -141,20 +141,27 @@ class SMPResult:
 # Primitives (smp.cpp, kmodel.cpp)
 
 
-def seq_sum(first: FloatArray | float, rest: FloatArray) -> FloatArray:
-    """``((first + rest[..., 0]) + rest[..., 1]) + ...``: a left-to-right sum over the last axis.
+def fold_sum(terms: FloatArray) -> FloatArray:
+    """``((terms[0] + terms[1]) + terms[2]) + ...``: a left-to-right sum over the *first* axis.
 
-    numpy's ``sum`` adds pairwise, which is more accurate but not KTAB's order; the order
-    decides the last bit, and the last bit can decide a rounding to KTAB's 1e-4 grid.
+    KTAB adds in index order; the order decides the last bit, and the last bit can decide a
+    rounding to KTAB's 1e-4 grid. numpy reduces a C-contiguous array over its first axis one
+    slice after another, elementwise, i.e. in exactly this order, and fast; its pairwise
+    summation (a different order) is used only when the reduced axis is the innermost loop,
+    which happens here only if a slice has a single element, so that case takes the
+    (always sequential, slower) ``accumulate``. ``tests/test_smp.py`` checks both against a
+    plain Python loop.
     """
-    head = np.broadcast_to(np.asarray(first, dtype=np.float64), rest.shape[:-1])
-    terms = np.concatenate([head[..., None], rest], axis=-1)
-    return np.asarray(np.add.accumulate(terms, axis=-1)[..., -1])
+    terms = np.ascontiguousarray(terms, dtype=np.float64)
+    if terms[0].size < 2:
+        return np.asarray(np.add.accumulate(terms, axis=0)[-1])
+    return np.asarray(np.add.reduce(terms, axis=0))
 
 
-def seq_prod(factors: FloatArray) -> FloatArray:
-    """``((1.0 * f[..., 0]) * f[..., 1]) * ...``, left to right over the last axis."""
-    return np.asarray(np.multiply.accumulate(factors, axis=-1)[..., -1])
+def fold_prod(factors: FloatArray) -> FloatArray:
+    """``((1.0 * f[0]) * f[1]) * ...`` over the first axis, in order (numpy's multiply never
+    reorders a reduction)."""
+    return np.asarray(np.multiply.reduce(np.ascontiguousarray(factors, dtype=np.float64), axis=0))
 
 
 def libm_square(x: FloatArray) -> FloatArray:
@@ -185,11 +192,14 @@ def bs_util(sd: FloatArray, big_r: FloatArray | float) -> FloatArray:
     """Utility of a weighted distance ``sd`` for risk attitude R (``SMPModel::bsUtil``).
 
     u = (1 - sd)(1 + sd R) for sd <= 1, (1 - sd)(1 + R) beyond (reached only through
-    round-off): 1 at the ideal point, 0 at distance 1; R in [-1/2, 1], R > 0 risk-averse.
+    round-off or positions off the 0-100 scale): 1 at the ideal point, 0 at distance 1;
+    R in [-1/2, 1], R > 0 risk-averse.
     """
-    return np.asarray(
-        np.where(sd <= 1.0, (1.0 - sd) * (1.0 + sd * big_r), (1.0 - sd) * (1.0 + big_r))
-    )
+    u = (1.0 - sd) * (1.0 + sd * big_r)
+    far = sd > 1.0
+    if far.any():
+        u = np.where(far, (1.0 - sd) * (1.0 + big_r), u)
+    return np.asarray(u)
 
 
 def bv_diff(diff: FloatArray, sal: FloatArray, sal_sq: FloatArray) -> FloatArray:
@@ -215,9 +225,11 @@ def coalitions(weight: FloatArray, util: FloatArray) -> FloatArray:
     both from one pass over the pair, which gives these same numbers since
     w (u_p - u_o) = -(w (u_o - u_p)) exactly.
     """
-    ut = np.swapaxes(util, 1, 2)  # (B, options, voters)
-    votes = weight[:, None, None, :] * (ut[:, :, None, :] - ut[:, None, :, :])
-    return seq_sum(MIN_COALITION, np.maximum(votes, 0.0))
+    ut = np.swapaxes(util, 0, 1)  # (voters, B, options)
+    votes = np.swapaxes(weight, 0, 1)[:, :, None, None] * (ut[:, :, :, None] - ut[:, :, None, :])
+    np.maximum(votes, 0.0, out=votes)
+    votes[0] = MIN_COALITION + votes[0]
+    return fold_sum(votes)
 
 
 def victory_probabilities(coal: FloatArray) -> FloatArray:
@@ -230,17 +242,19 @@ def victory_probabilities(coal: FloatArray) -> FloatArray:
 
 
 def conditional_pce(pv: FloatArray, valid: BoolArray | None = None) -> FloatArray:
-    """Conditional PCE (``Model::condPCE``): p_o proportional to prod_p pv[o, p] over the options.
+    """Conditional PCE (``Model::condPCE``): p_o proportional to prod_p pv[o, p] over the options
+    in order, normalised by their sum in order.
 
-    ``valid`` (broadcastable to ``pv[..., 0, :]``) restricts the election to some options;
-    others get probability 0 and do not enter any product.
+    ``valid`` (the shape of ``pv[..., 0]``) restricts the election to some options; the others
+    get probability 0 and do not enter any product.
     """
+    factors = np.moveaxis(pv, -1, 0)
     if valid is not None:
-        pv = np.where(valid[..., None, :], pv, 1.0)
-    p = seq_prod(pv)
+        factors = np.where(np.moveaxis(valid, -1, 0)[..., None], factors, 1.0)
+    p = fold_prod(factors)
     if valid is not None:
         p = np.where(valid, p, 0.0)
-    return np.asarray(p / seq_sum(0.0, p)[..., None])
+    return np.asarray(p / fold_sum(np.moveaxis(p, -1, 0))[..., None])
 
 
 def risk_attitudes(prob: FloatArray) -> FloatArray:
@@ -322,46 +336,73 @@ def _challenges(st: _State, act: _Actors, rhi: FloatArray) -> tuple[FloatArray, 
     the principals' strengths are chij = 1e-10 + [w_i (U_ii - U_ij)]^+ + [w_j (U_ji - U_jj)]^+
     and chji likewise with the negative parts. Each third party m (ascending, m != i, j) first
     estimates the contest from the principals and its own vote c_m = w_m (U_mi - U_mj):
-    pin = cni / (cni + cnj), cni = chij0 + c_m^+, cnj = chji0 + c_m^-; then votes
-    v_m = w_m ((pin (2 U_mi + U_mm) + pjn 3 U_mj) - (pin 3 U_mi + pjn (2 U_mj + U_mm)))
-    (``Actor::thirdPartyVoteSU``, SemiCommit), added to chij or chji by sign.
-    phij = chij / (chij + chji), and with s_j = S_j:
+    pin = cni / (cni + cnj), cni = chij0 + c_m^+, cnj = chji0 + c_m^-, pjn = 1 - pin; then
+    votes v_m = w_m ((pin (2 U_mi + U_mm) + pjn 3 U_mj) - (pin 3 U_mi + pjn (2 U_mj + U_mm)))
+    (``Actor::vProbLittle`` and ``Actor::thirdPartyVoteSU``, SemiCommit), added to chij or chji
+    by sign. phij = chij / (chij + chji), and with s_j = S_j:
     edu = (1 - s_j) 2 U_ii + s_j (phij 2 U_ii + phji 2 U_ij) - (U_ii + U_ij).
+    Arrays of third parties have m first, the axis summed in order.
     """
     b, n, _ = st.vdiff.shape
-    sc = act.total_sal * act.cap
-    vdt = np.swapaxes(st.vdiff, 1, 2)  # [b, x, m] = vdiff[b, m, x]
     diag = np.arange(n)
-    umi = bs_util(vdt, rhi)  # [b, i, m] = U_i[m][i]
-    umm = bs_util(st.vdiff[:, diag, diag][:, None, :], rhi)  # [b, i, m] = U_i[m][m]
-    umj = bs_util(vdt[:, None, :, :], rhi[:, :, None, :])  # [b, i, j, m] = U_i[m][j]
-    uii = umi[:, diag, diag]  # U_i[i][i]
-    uij = bs_util(st.vdiff, rhi[:, diag, diag][:, :, None])  # U_i[i][j]
-    uji, ujj = umi, umm  # U_i[j][i], U_i[j][j] (m = j)
+    sc = act.total_sal * act.cap  # (B, n)
+    vd_m = np.swapaxes(st.vdiff, 0, 1)  # [m, b, x] = vdiff[b, m, x]
+    r_m = np.moveaxis(rhi, 2, 0)  # [m, b, i] = rhi[b, i, m]
+    umi = bs_util(vd_m, r_m)  # [m, b, i] = U_i[m][i]
+    umm = bs_util(st.vdiff[:, diag, diag].T[:, :, None], r_m)  # [m, b, i] = U_i[m][m]
+    uii = umi[diag, :, diag].T  # (B, i): U_i[i][i]
+    uij = bs_util(st.vdiff, rhi[:, diag, diag][:, :, None])  # [b, i, j]: U_i[i][j]
+    uji = np.moveaxis(umi, 0, 2)  # [b, i, j]: U_i[j][i] (m = j)
+    ujj = np.moveaxis(umm, 0, 2)  # [b, i, j]: U_i[j][j]
 
     contrib_i = sc[:, :, None] * (uii[:, :, None] - uij)
     contrib_j = sc[:, None, :] * (uji - ujj)
     chij0 = (MIN_CHALLENGE_COALITION + np.maximum(contrib_i, 0.0)) + np.maximum(contrib_j, 0.0)
     chji0 = (MIN_CHALLENGE_COALITION + np.maximum(-contrib_i, 0.0)) + np.maximum(-contrib_j, 0.0)
 
-    wm = sc[:, None, None, :]
-    umi4 = umi[:, :, None, :]
-    umm4 = umm[:, :, None, :]
-    ci4 = chij0[..., None]
-    cj4 = chji0[..., None]
-    cm = wm * (umi4 - umj)
-    cni = np.where(cm > 0.0, ci4 + cm, ci4)
-    cnj = np.where(cm < 0.0, cj4 - cm, cj4)
-    pin = cni / (cni + cnj)
-    pjn = 1.0 - pin
-    u_ik_j = (pin * ((umi4 + umi4) + umm4)) + (pjn * ((umj + umj) + umj))
-    u_i_jk = (pin * ((umi4 + umi4) + umi4)) + (pjn * ((umj + umj) + umm4))
-    vm = wm * (u_ik_j - u_i_jk)
+    # The third parties' votes are the O(n^3) part of a turn: computed in place in a few
+    # (m, B, i, j) buffers, each operation exactly KTAB's (x + max(y, 0) equals KTAB's
+    # "add y if positive" and a - b equals a + (-b) bit for bit).
+    wm = sc.T[:, :, None, None]
+    vd_mj = vd_m[:, :, None, :]
+    r_mi = r_m[:, :, :, None]
+    umj = np.multiply(vd_mj, r_mi)  # [m, b, i, j] = U_i[m][j] = (1 - sd)(1 + sd R)
+    umj += 1.0
+    umj *= 1.0 - vd_mj
+    if (vd_m > 1.0).any():
+        umj = bs_util(vd_mj, r_mi)
+    cm = np.subtract(umi[..., None], umj)
+    cm *= wm
+    cni = np.maximum(cm, 0.0)
+    cni += chij0
+    np.negative(cm, out=cm)
+    np.maximum(cm, 0.0, out=cm)
+    cm += chji0  # cnj
+    both = np.add(cni, cm)
+    pin = np.divide(cni, both, out=cni)
+    pjn = np.subtract(1.0, pin, out=cm)
+    twice_j = np.add(umj, umj, out=both)
+    umj += twice_j  # 2 U_mj + U_mj
+    twice_j += umm[..., None]  # 2 U_mj + U_mm
+    umj *= pjn
+    twice_j *= pjn
+    vm = pin * ((umi + umi) + umm)[..., None]
+    vm += umj  # u_ik_j
+    pin *= ((umi + umi) + umi)[..., None]
+    pin += twice_j  # u_i_jk
+    vm -= pin
+    vm *= wm
     eye = np.eye(n, dtype=bool)
-    third = ~(eye[:, None, :] | eye[None, :, :])  # [i, j, m]: m is neither i nor j
-    vm = np.where(third, vm, 0.0)
-    chij = seq_sum(chij0, np.maximum(vm, 0.0))
-    chji = seq_sum(chji0, np.maximum(-vm, 0.0))
+    principal = (eye[:, :, None] | eye[:, None, :])[:, None, :, :]  # [m, 1, i, j]: m is i or j
+    np.copyto(vm, 0.0, where=principal)
+    del cni, cm, both, pjn, twice_j, pin
+    gain = np.maximum(vm, 0.0, out=umj)
+    gain[0] = chij0 + gain[0]
+    chij = fold_sum(gain)
+    np.negative(vm, out=vm)
+    np.maximum(vm, 0.0, out=vm)
+    vm[0] = chji0 + vm[0]
+    chji = fold_sum(vm)
 
     phij = chij / (chij + chji)
     phji = chji / (chij + chji)
@@ -423,11 +464,12 @@ def _step(st: _State, act: _Actors) -> FloatArray:
     u_init = bs_util(bv_diff(st.pos[:, :, None, :] - init[:, None, :, :], sal_a, sq_a), nra)
     u_rcvr = bs_util(bv_diff(st.pos[:, :, None, :] - rcvr[:, None, :, :], sal_a, sq_a), nra)
     x = np.arange(n)
-    moved = (x[None, None, :] == x[None, :, None]) | (x[None, None, :] == best[:, :, None])
-    rest = np.where(moved[:, None, :, :], 0.0, own[:, :, None, :])  # [b, a, i, x]
-    terms = np.concatenate([u_init[..., None], u_rcvr[..., None], rest], axis=-1)
-    u_brgn = seq_sum(0.0, terms) / float(n)
-    u_sq = seq_sum(0.0, own) / float(n)
+    moved = (x[:, None, None] == x[None, None, :]) | (x[:, None, None] == best[None, :, :])
+    own_x = np.moveaxis(own, 2, 0)  # [x, b, a]
+    rest = np.where(moved[:, :, None, :], 0.0, own_x[..., None])  # [x, b, a, i]
+    rest[0] = (u_init + u_rcvr) + rest[0]
+    u_brgn = fold_sum(rest) / float(n)
+    u_sq = fold_sum(own_x) / float(n)
     util = np.concatenate([u_brgn, u_sq[:, :, None]], axis=2)  # (B, voters, n + 1)
     pv = victory_probabilities(coalitions(act.cap, util))
 
@@ -465,7 +507,7 @@ def state_distance(a: FloatArray, b: FloatArray) -> FloatArray:
     sq = np.zeros(d.shape[:2])
     for k in range(d.shape[2]):
         sq = sq + d[:, :, k] * d[:, :, k]
-    return seq_sum(0.0, np.sqrt(sq))
+    return fold_sum(np.sqrt(sq).T)
 
 
 # ------------------------------------------------------------------------------------------
@@ -588,7 +630,7 @@ class SpatialPolitics(Engine):
         final = _State(cur_pos, cur_vdiff, cur_nra)
         rep, prob, actor_prob = _distribution(final, act)
         scaled = final.pos * 100.0
-        expected = seq_sum(0.0, np.swapaxes(prob[:, :, None] * scaled, 1, 2))
+        expected = fold_sum(np.swapaxes(prob[:, :, None] * scaled, 0, 1))
         top = np.argmax(prob, axis=1)
         return SMPResult(
             history=np.stack(pos_hist, axis=1) * 100.0,

@@ -93,11 +93,18 @@ class ActorFile(BaseModel):
 
 
 def load_actor_file(path: str | Path) -> ActorFile:
-    """Read a CSV or YAML actor table (by extension: .csv, or .yaml/.yml)."""
+    """Read a CSV or YAML actor table (by extension: .csv, or .yaml/.yml).
+
+    A CSV file whose first line is KTAB's scenario line is read in KTAB's format
+    (:mod:`detente.scenario.ktab`), one issue per dimension.
+    """
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".csv":
-        return read_actor_csv(p)
+        from detente.scenario.ktab import is_ktab_csv, read_ktab_csv  # ktab imports this module
+
+        text = read_text(p)
+        return read_ktab_csv(p, text) if is_ktab_csv(text) else read_actor_csv(p)
     if suffix in (".yaml", ".yml"):
         return read_actor_yaml(p)
     raise InputError(str(p), None, "unknown file type; expected .csv or .yaml/.yml")

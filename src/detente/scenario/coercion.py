@@ -40,7 +40,7 @@ PScale = Annotated[Param, Range(0.0, 3.0)]
 EventType = Literal[
     "deal_broken", "threat", "talks_offer", "summit_offer", "election", "talks_failed"
 ]
-EngineName = Literal["compromise", "median", "eum"]
+EngineName = Literal["compromise", "median", "eum", "smp"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
