@@ -89,7 +89,10 @@ class Literal:
     def setup(self, pos: list[list[float]]) -> dict[str, object]:
         n = self.n
         vd = [
-            [bv_diff([pos[i][k] - pos[j][k] for k in range(len(pos[i]))], self.sal[i]) for j in range(n)]
+            [
+                bv_diff([pos[i][k] - pos[j][k] for k in range(len(pos[i]))], self.sal[i])
+                for j in range(n)
+            ]
             for i in range(n)
         ]
         rn = [[bs_util(vd[i][j], 0.0) for j in range(n)] for i in range(n)]

@@ -69,7 +69,16 @@ def reference_outcome(name: str) -> dict[str, dict[int, float]]:
 def test_cli_reproduces_every_turn_of_ktabs_run(name: str) -> None:
     """``detente solve FILE --model smp --json`` against smpc's VectorPosition table."""
     r = subprocess.run(
-        [sys.executable, "-m", "detente", "solve", str(EXAMPLES / name), "--model", "smp", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "solve",
+            str(EXAMPLES / name),
+            "--model",
+            "smp",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -107,7 +116,12 @@ def test_risk_attitudes_and_probabilities_match_ktab(name: str) -> None:
             final_prob[int(r["actor_index"])] = float(r["prob_objective"])
     np.testing.assert_allclose(res.risk[0, : turns + 1], risk[: turns + 1], rtol=0, atol=1e-12)
     probs = res.actor_probability[0]
-    np.testing.assert_allclose([probs[i] for i in sorted(final_prob)], [final_prob[i] for i in sorted(final_prob)], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        [probs[i] for i in sorted(final_prob)],
+        [final_prob[i] for i in sorted(final_prob)],
+        rtol=0,
+        atol=1e-12,
+    )
     unique = reference_outcome(name)["unique"]
     assert np.flatnonzero(res.representative[0]).tolist() == sorted(unique)
     np.testing.assert_allclose(
@@ -208,7 +222,9 @@ def test_one_actor_stays_put() -> None:
     sal=st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6),
 )
 @settings(max_examples=30, deadline=None)
-def test_equal_positions_nobody_moves(n: int, x: float, caps: list[float], sal: list[float]) -> None:
+def test_equal_positions_nobody_moves(
+    n: int, x: float, caps: list[float], sal: list[float]
+) -> None:
     actors = SpatialActors.from_table(caps[:n], [[x]] * n, [[s] for s in sal[:n]])
     res = SpatialPolitics().solve_nd(actors)
     assert res.turns.tolist() == [2]
@@ -240,7 +256,9 @@ def test_vectorised_engine_equals_literal_transcription(
     literal = Literal(caps, [[x / 100.0 for x in p] for p in pos], sal).run()
     res = SpatialPolitics().solve_nd(SpatialActors.from_table(caps, pos, sal))
     assert int(res.turns[0]) == len(literal) - 1
-    np.testing.assert_array_equal(res.history[0, : len(literal)] / 100.0 * 100.0, np.array(literal) * 100.0)
+    np.testing.assert_array_equal(
+        res.history[0, : len(literal)] / 100.0 * 100.0, np.array(literal) * 100.0
+    )
 
 
 @given(small_tables(), st.randoms(use_true_random=False))
@@ -254,7 +272,9 @@ def test_actor_order_does_not_change_the_outcome(
     rnd.shuffle(perm)  # type: ignore[attr-defined]
     a = SpatialPolitics().solve_nd(SpatialActors.from_table(caps, pos, sal))
     b = SpatialPolitics().solve_nd(
-        SpatialActors.from_table([caps[i] for i in perm], [pos[i] for i in perm], [sal[i] for i in perm])
+        SpatialActors.from_table(
+            [caps[i] for i in perm], [pos[i] for i in perm], [sal[i] for i in perm]
+        )
     )
     assert a.turns.tolist() == b.turns.tolist()
     np.testing.assert_allclose(
@@ -277,7 +297,9 @@ def test_draws_are_independent() -> None:
         t = int(one.turns[0])
         assert batch.turns[k] == t
         np.testing.assert_array_equal(batch.history[k, : t + 1], one.history[0])
-        np.testing.assert_array_equal(batch.history[k, t:], np.broadcast_to(one.history[0, -1], batch.history[k, t:].shape))
+        np.testing.assert_array_equal(
+            batch.history[k, t:], np.broadcast_to(one.history[0, -1], batch.history[k, t:].shape)
+        )
         np.testing.assert_array_equal(batch.expected[k], one.expected[0])
 
 
@@ -361,17 +383,44 @@ def test_ktab_csv_becomes_one_issue_per_dimension(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("Scen,Desc,3,2\n", r"k.csv: expected a scenario line, a header line and actor lines"),
-        (GOOD.replace("Scen,Desc,3,2,", "Scen,Desc,4,2,"), r"line 1: the scenario line announces 4 actors but the file has 3"),
-        (GOOD.replace("Scen,Desc,3,2,", "Scen,Desc,3,0,"), r"line 1: the number of dimensions must be at least 1"),
+        (
+            GOOD.replace("Scen,Desc,3,2,", "Scen,Desc,4,2,"),
+            r"line 1: the scenario line announces 4 actors but the file has 3",
+        ),
+        (
+            GOOD.replace("Scen,Desc,3,2,", "Scen,Desc,3,0,"),
+            r"line 1: the number of dimensions must be at least 1",
+        ),
         (GOOD.replace(",P2,S2", ""), r"line 2: expected a header of 7 names"),
-        (GOOD.replace("A,x,10,", "A,x,ten,"), r"line 3, field 'Power': expected a number, got 'ten'"),
-        (GOOD.replace("A,x,10,", "A,x,0,"), r"line 3, field 'Power': expected a capability above 0"),
-        (GOOD.replace("B,y,20,60,", "B,y,20,160,"), r"line 4, field 'P1': expected a position from 0 to 100, got 160"),
-        (GOOD.replace("B,y,20,60,30,", "B,y,20,60,-3,"), r"line 4, field 'S1': expected a salience from 0 to 100"),
-        (GOOD.replace("C,z,30,90,10,10,90,", "C,z,30,90,20,10,90,"), r"line 5, field 'S2': the saliences of 'C' sum to more than 100"),
+        (
+            GOOD.replace("A,x,10,", "A,x,ten,"),
+            r"line 3, field 'Power': expected a number, got 'ten'",
+        ),
+        (
+            GOOD.replace("A,x,10,", "A,x,0,"),
+            r"line 3, field 'Power': expected a capability above 0",
+        ),
+        (
+            GOOD.replace("B,y,20,60,", "B,y,20,160,"),
+            r"line 4, field 'P1': expected a position from 0 to 100, got 160",
+        ),
+        (
+            GOOD.replace("B,y,20,60,30,", "B,y,20,60,-3,"),
+            r"line 4, field 'S1': expected a salience from 0 to 100",
+        ),
+        (
+            GOOD.replace("C,z,30,90,10,10,90,", "C,z,30,90,20,10,90,"),
+            r"line 5, field 'S2': the saliences of 'C' sum to more than 100",
+        ),
         (GOOD.replace("C,z,30,90,10,10,90,", "C,z,30,90,10,10"), r"line 5: 6 fields, expected 7"),
-        (GOOD.replace("C,z,30,90,10,10,90,", "C,z,30,90,10,10,90,5"), r"line 5: 8 fields, expected 7"),
-        (GOOD.replace("C,z,", "A,z,"), r"line 5, field 'Actor': actor 'A' appears twice \(line 3\)"),
+        (
+            GOOD.replace("C,z,30,90,10,10,90,", "C,z,30,90,10,10,90,5"),
+            r"line 5: 8 fields, expected 7",
+        ),
+        (
+            GOOD.replace("C,z,", "A,z,"),
+            r"line 5, field 'Actor': actor 'A' appears twice \(line 3\)",
+        ),
         (GOOD.replace("A,x,10,20,", "A,x,1_0,20,"), r"line 3, field 'Power': expected a number"),
         (GOOD.replace("A,x,10,20,", "A,x,nan,20,"), r"line 3, field 'Power': expected a number"),
     ],
@@ -447,9 +496,18 @@ def test_yaml_issues_are_the_dimensions_and_match_the_ktab_file(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("C: {position: 10, salience: 90}", "C: {position: 10, salience: 95}"), r"actor 'C': saliences sum to 105"),
-        (("      C: {position: 10, salience: 90}\n", ""), r"issue 'trade': actor 'C' has no position here"),
-        (("B: {position: 70, salience: 20}", "B: {position: 170, salience: 20}"), r"position 170: the SMP needs positions from 0 to 100"),
+        (
+            ("C: {position: 10, salience: 90}", "C: {position: 10, salience: 95}"),
+            r"actor 'C': saliences sum to 105",
+        ),
+        (
+            ("      C: {position: 10, salience: 90}\n", ""),
+            r"issue 'trade': actor 'C' has no position here",
+        ),
+        (
+            ("B: {position: 70, salience: 20}", "B: {position: 170, salience: 20}"),
+            r"position 170: the SMP needs positions from 0 to 100",
+        ),
     ],
 )
 def test_tables_the_smp_cannot_take(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
@@ -469,14 +527,27 @@ def test_tables_the_smp_cannot_take(tmp_path: Path, edit: tuple[str, str], messa
 
 def test_solve_prints_the_smp_table() -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "detente", "solve", str(EXAMPLES / "SOE-Pol-Comp.csv"), "--model", "smp"],
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "solve",
+            str(EXAMPLES / "SOE-Pol-Comp.csv"),
+            "--model",
+            "smp",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
     )
     assert r.returncode == 0, r.stderr
-    for word in ("SMP (KTAB's Spatial Model of Politics), 27 turns", "Policy Position", "expected", "XJ"):
+    for word in (
+        "SMP (KTAB's Spatial Model of Politics), 27 turns",
+        "Policy Position",
+        "expected",
+        "XJ",
+    ):
         assert word in r.stdout
 
 
@@ -490,5 +561,7 @@ def test_smp_in_the_deu_backtest_and_as_a_coercion_engine() -> None:
     res = backtest_deu(data, models=("compromise", "smp"))
     smp = res["models"]["smp"]  # type: ignore[index]
     assert smp["n"] == 12 and math.isfinite(smp["mae"])
-    scenario = load_scenario(ROOT / "examples" / "iran-2018.yaml").model_copy(update={"engine": "smp"})
+    scenario = load_scenario(ROOT / "examples" / "iran-2018.yaml").model_copy(
+        update={"engine": "smp"}
+    )
     assert isinstance(make_stance_engine(scenario), SpatialPolitics)

@@ -39,8 +39,8 @@ from detente.forecast import (
 from detente.history.deu import backtest_deu, read_deu
 from detente.scenario.actors import ActorFile, Issue, load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
-from detente.scenario.sample import Lens, check_fixed, load_lens, parameter_ranges
 from detente.scenario.ktab import spatial_table
+from detente.scenario.sample import Lens, check_fixed, load_lens, parameter_ranges
 from detente.solve import ISSUE_MODELS, IssueForecast, SpatialForecast, solve_issue, solve_spatial
 from detente.store import RunStore
 from detente.store import diff as store_diff

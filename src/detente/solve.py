@@ -86,9 +86,7 @@ class SpatialForecast:
             "history": res.history[0, : turns + 1].tolist(),
             "risk": res.risk[0, : turns + 1].tolist(),
             "final_positions": dict(zip(names, final.tolist(), strict=True)),
-            "final_probabilities": dict(
-                zip(names, res.actor_probability[0].tolist(), strict=True)
-            ),
+            "final_probabilities": dict(zip(names, res.actor_probability[0].tolist(), strict=True)),
         }
         return {
             "title": self.table.title,

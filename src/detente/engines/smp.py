@@ -421,7 +421,7 @@ def _targets(edu: FloatArray) -> tuple[IntArray, BoolArray]:
     n = edu.shape[1]
     ok = (edu > MIN_GAIN) & ~np.eye(n, dtype=bool)
     best = np.argmax(np.where(ok, edu, -np.inf), axis=2)
-    return best, ok.any(axis=2)
+    return np.asarray(best, dtype=np.intp), np.asarray(ok.any(axis=2))
 
 
 def _bargains(
@@ -480,7 +480,9 @@ def _step(st: _State, act: _Actors) -> FloatArray:
     aimed = has[:, None, :] & (best[:, None, :] == k)
     mine = has[:, None, :] & (opt[None, None, :n] == k)
     member = np.concatenate([aimed | mine, np.ones((b, n, 1), dtype=bool)], axis=2)
-    key = np.concatenate([np.where(mine, 2 * k + 1, 2 * opt[:n]), np.broadcast_to(2 * k, (b, n, 1))], 2)
+    key = np.concatenate(
+        [np.where(mine, 2 * k + 1, 2 * opt[:n]), np.broadcast_to(2 * k, (b, n, 1))], 2
+    )
     key = np.where(member, key, 4 * n + 4)
     order = np.argsort(key, axis=2, kind="stable")
     count = member.sum(axis=2)
@@ -552,7 +554,10 @@ class SpatialPolitics(Engine):
 
     ``solve`` takes the one-dimensional :class:`ActorArrays` (positions 0-100); ``solve_nd`` any
     number of dimensions. The forecast is the expected outcome: the mean of the final state's
-    distinct positions weighted by their PCE probabilities.
+    distinct positions weighted by their PCE probabilities (``SMPState::pDist(-1)``).
+    ``max_turns`` is KTAB's ``maxIter`` (100). ``ActorArrays.risk`` is not used: the SMP
+    computes its own risk attitudes every turn. Veto players bound the forecast as in every
+    engine here (:func:`detente.engines.base.clip_to_veto`); KTAB has no veto.
     """
 
     max_turns: int = MAX_ITER
@@ -592,40 +597,36 @@ class SpatialPolitics(Engine):
         )
 
     def _run(self, actors: SpatialActors) -> SMPResult:
-        """``Model::run`` for a chunk of draws; each draw stops by its own rule."""
-        b, n, d = actors.position.shape
+        """``Model::run`` for a chunk of draws; each draw stops by its own rule (``smpStopFn``),
+        and only the draws still running are computed."""
+        b = actors.n_draws
         act = _Actors.of(actors.capability, actors.salience)
-        state = _State.of(actors.position / 100.0, act)
-        pos_hist = [state.pos]
-        risk_hist = [state.nra]
-        final = state
+        start = _State.of(actors.position / 100.0, act)
+        cur_pos, cur_vdiff, cur_nra = start.pos, start.vdiff, start.nra
+        pos_hist = [cur_pos]
+        risk_hist = [cur_nra]
         turns = np.zeros(b, dtype=np.intp)
-        active = np.arange(b)
         first = np.zeros(b)
-        cur_pos = state.pos.copy()
-        cur_vdiff = state.vdiff.copy()
-        cur_nra = state.nra.copy()
+        active = np.arange(b)
         for it in range(1, self.max_turns + 1):
             if active.size == 0:
                 break
             sub_act = _sub(act, active)
             st = _State(cur_pos[active], cur_vdiff[active], cur_nra[active])
-            new_pos = _step(st, sub_act)
-            new = _State.of(new_pos, sub_act)
-            moved = state_distance(new_pos, st.pos)
+            new = _State.of(_step(st, sub_act), sub_act)
+            moved = state_distance(new.pos, st.pos)
             if it == 1:
                 first[active] = moved + MIN_SIG_DELTA
-            cur_pos = cur_pos.copy()
-            cur_vdiff = cur_vdiff.copy()
-            cur_nra = cur_nra.copy()
-            cur_pos[active] = new_pos
+            # Fresh arrays each turn: the history keeps the previous ones.
+            cur_pos, cur_vdiff, cur_nra = cur_pos.copy(), cur_vdiff.copy(), cur_nra.copy()
+            cur_pos[active] = new.pos
             cur_vdiff[active] = new.vdiff
             cur_nra[active] = new.nra
             turns[active] = it
             pos_hist.append(cur_pos)
             risk_hist.append(cur_nra)
             ratio = moved / first[active]
-            stop = (it >= MAX_ITER) | ((it >= MIN_ITER) & (ratio < MIN_DELTA_RATIO))
+            stop = (it >= self.max_turns) | ((it >= MIN_ITER) & (ratio < MIN_DELTA_RATIO))
             active = active[~stop]
         final = _State(cur_pos, cur_vdiff, cur_nra)
         rep, prob, actor_prob = _distribution(final, act)
@@ -645,7 +646,9 @@ class SpatialPolitics(Engine):
 
 
 def _sub(act: _Actors, idx: IntArray) -> _Actors:
-    return _Actors(act.cap[idx], act.sal[idx], act.sal_sq[idx], act.total_sal[idx], act.sal_pow[idx])
+    return _Actors(
+        act.cap[idx], act.sal[idx], act.sal_sq[idx], act.total_sal[idx], act.sal_pow[idx]
+    )
 
 
 def _pad(hist: FloatArray, turns: int) -> FloatArray:

@@ -103,13 +103,17 @@ def read_ktab_csv(path: str | Path, text: str | None = None) -> ActorFile:
             raise InputError(file, f"line {line}, field 'Actor'", "empty actor name")
         if name in seen:
             raise InputError(
-                file, f"line {line}, field 'Actor'", f"actor {name!r} appears twice (line {seen[name]})"
+                file,
+                f"line {line}, field 'Actor'",
+                f"actor {name!r} appears twice (line {seen[name]})",
             )
         seen[name] = line
         cap = _number(file, line, header[2] or "Power", row[2])
         if not 0.0 < cap <= MAX_CAPABILITY:
             raise InputError(
-                file, f"line {line}, field {header[2]!r}", f"expected a capability above 0 and at most 1e8, got {row[2]!r}"
+                file,
+                f"line {line}, field {header[2]!r}",
+                f"expected a capability above 0 and at most 1e8, got {row[2]!r}",
             )
         p_row, s_row = [], []
         total = 0.0
@@ -120,7 +124,9 @@ def read_ktab_csv(path: str | Path, text: str | None = None) -> ActorFile:
             for value, field, what in ((x, p_name, "position"), (s, s_name, "salience")):
                 if not 0.0 <= value <= 100.0:
                     raise InputError(
-                        file, f"line {line}, field {field!r}", f"expected a {what} from 0 to 100, got {value:g}"
+                        file,
+                        f"line {line}, field {field!r}",
+                        f"expected a {what} from 0 to 100, got {value:g}",
                     )
             total = total + s
             if total > 100.0:
@@ -198,7 +204,8 @@ def spatial_table(data: ActorFile, issues: list[Issue]) -> SpatialTable:
                 raise InputError(
                     file,
                     f"issue {issue.id!r}",
-                    f"actor {name!r} has no position here; the SMP needs every actor on every issue",
+                    f"actor {name!r} has no position here; "
+                    "the SMP needs every actor on every issue",
                 )
         for actor in issue.actors:
             if actor.name not in position:
