@@ -3,7 +3,10 @@
 * the EUM on one table of 10, 30 and 100 actors (10 and 50 rounds), both variants;
 * the EUM on a batch of 10,000 draws of a 12-actor table, 50 rounds;
 * the coercion model on the flagship scenario, 36 months, 1,000 to 100,000 draws;
-* the DEU backtest of every engine on the shipped development split.
+* the DEU backtest of every engine on the shipped development split;
+* KTAB's Spatial Model of Politics (SMP) on KTAB's own examples, beside the wall time of KTAB's
+  C++ program on them, on a random 80-actor table and on a batch of draws (``--smp-only``
+  runs just these).
 
 Tables are random but seeded, so every run times the same work.
 """
@@ -20,10 +23,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from detente.engines import ActorArrays, ExpectedUtility
+from detente.engines import ActorArrays, ExpectedUtility, SpatialActors, SpatialPolitics
 from detente.forecast import run_scenario
 from detente.history.deu import backtest_deu, read_deu
+from detente.scenario import load_actor_file
 from detente.scenario.coercion import load_scenario
+from detente.scenario.ktab import spatial_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,11 +51,57 @@ def random_table(draws: int, actors: int, seed: int) -> ActorArrays:
     )
 
 
+#: Whole-process wall seconds of KTAB's ``smpc`` (C++, -O2, 2 cores, machine under load, so
+#: upper bounds), from the README of the reference runs (shared/data/ktab).
+KTAB_SECONDS = {"SOE-Competitive.csv": 15.4, "dummyData-a040.csv": 12.7, "dummyData_6Dim.csv": 5.6}
+
+
+def smp_rows(draws: int) -> list[tuple[str, float]]:
+    rows = []
+    for name, ktab in KTAB_SECONDS.items():
+        data = load_actor_file(ROOT / "examples" / "ktab" / name)
+        arrays = spatial_table(data, data.issues).arrays()
+        turns = int(SpatialPolitics().solve_nd(arrays).turns[0])
+        secs = best_of(lambda a=arrays: SpatialPolitics().solve_nd(a), repeat=5)
+        size = f"{arrays.n_actors} x {arrays.n_dims}, {turns} turns"
+        rows.append((f"SMP, KTAB's {name} ({size}; KTAB's smpc {ktab} s)", secs))
+    for n in (80, 160):
+        one = random_table(1, n, seed=n)
+        secs = best_of(lambda t=one: SpatialPolitics().solve(t), repeat=1)
+        turns = SpatialPolitics().solve(one).rounds
+        rows.append((f"SMP, random {n} actors x 1 dim, 1 table ({turns} turns)", secs))
+    batch = random_table(draws, 12, seed=12)
+    secs = best_of(lambda: SpatialPolitics().solve(batch), repeat=1)
+    rows.append((f"SMP, 12 actors x 1 dim, {draws:,} draws", secs))
+    rng = np.random.default_rng(5)
+    nd = SpatialActors(
+        capability=rng.uniform(1, 100, (draws // 10, 12)),
+        position=rng.uniform(0, 100, (draws // 10, 12, 3)),
+        salience=rng.uniform(0.02, 0.33, (draws // 10, 12, 3)),
+    )
+    secs = best_of(lambda: SpatialPolitics().solve_nd(nd), repeat=1)
+    rows.append((f"SMP, 12 actors x 3 dims, {draws // 10:,} draws", secs))
+    return rows
+
+
+def print_rows(rows: list[tuple[str, float]]) -> None:
+    table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    for what, secs in rows:
+        table.add_row(what, f"{secs:.4f}")
+    Console().print(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 draws instead of 10,000")
+    parser.add_argument("--smp-only", action="store_true", help="only the SMP benchmarks")
     args = parser.parse_args()
     draws = 1_000 if args.quick else 10_000
+    if args.smp_only:
+        print_rows(smp_rows(draws))
+        return
     rows: list[tuple[str, float]] = []
     for variant in ("published", "scholz-code"):
         for n, rounds in ((10, 10), (10, 50), (30, 50), (100, 50)):
@@ -70,12 +121,8 @@ def main() -> None:
     data = read_deu(ROOT / "examples" / "deu" / "deu3-dev.tsv")
     secs = best_of(lambda: backtest_deu(data), repeat=1)
     rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs))
-    table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
-    table.add_column("what")
-    table.add_column("seconds", justify="right")
-    for what, secs in rows:
-        table.add_row(what, f"{secs:.4f}")
-    Console().print(table)
+    rows += smp_rows(draws)
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,21 @@
 """KTAB's Spatial Model of Politics (SMP), in any number of dimensions, vectorised over draws.
 
 Source: the KAPSARC Toolkit for Behavioral Analysis (KTAB), ``examples/smp`` (``smp.cpp``,
-``smpbcn.cpp``) and ``KTAB/kmodel`` (``kmodel.cpp``), MIT License, Copyright (c) 2015 KAPSARC;
-Wise, Lester et al. (2015), "KTAB: the KAPSARC Toolkit for Behavioral Analysis". The default
-options of KTAB's ``smpc`` program are the only ones implemented: Linear victory probabilities,
-Conditional probabilistic Condorcet elections (PCE), proportional votes, risk attitudes with
-BigRRange Mid and BigRAdjust OneThird, semi-committed third parties, S2P2 bargains with
-InitOnlyInterp, deterministic state transitions and ``smpStopFn``. ``docs/engines.md`` lists the
-equations under the names used here and the few departures from KTAB (degenerate inputs only).
+``smpbcn.cpp``) and ``KTAB/kmodel`` (``kmodel.cpp``), MIT License, Copyright (c) 2015 KAPSARC.
+The default options of KTAB's ``smpc`` program are the only ones implemented: Linear victory
+probabilities, Conditional probabilistic Condorcet elections (PCE), proportional votes, risk
+attitudes with BigRRange Mid and BigRAdjust OneThird, semi-committed third parties, S2P2 bargains
+with InitOnlyInterp, deterministic state transitions and ``smpStopFn``. ``docs/engines.md``
+lists the equations under the names used here and the few departures from KTAB (degenerate
+inputs only).
 
 Scales: positions are 0-100 outside the engine and ``position / 100.0`` inside (KTAB's own
 scaling of its CSV files); saliences are 0-1 (``ActorArrays``'s convention, a file's value
 / 100.0, again as KTAB does); capabilities are used as given.
 
 Exactness: every floating-point sum or product below is evaluated in KTAB's order
-(``np.add.accumulate`` along an axis is a left-to-right scan), so the positions reproduce KTAB's
-bit for bit on its reference runs (``tests/test_smp.py``).
+(:func:`fold_sum`), so the positions reproduce KTAB's bit for bit on its reference runs
+(``tests/test_smp.py``).
 
 Cost: KTAB's turn is O(n^4) because it evaluates ~3 n^2 challenge estimates per actor only to
 fill its SQL logs. The dynamics need n^2 challenge estimates of O(n) each, and the bargain
