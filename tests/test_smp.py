@@ -234,7 +234,7 @@ def test_equal_positions_nobody_moves(
 
 @st.composite
 def small_tables(draw: st.DrawFn) -> tuple[list[float], list[list[float]], list[list[float]]]:
-    n = draw(st.integers(2, 5))
+    n = draw(st.integers(1, 5))
     d = draw(st.integers(1, 3))
     caps = [draw(st.floats(0.5, 500)) for _ in range(n)]
     pos = [[draw(st.floats(0, 100)) for _ in range(d)] for _ in range(n)]

@@ -39,7 +39,6 @@ from detente.engines.base import (
     Engine,
     EngineResult,
     FloatArray,
-    clip_to_veto,
     weighted_mean,
 )
 
@@ -225,8 +224,10 @@ def coalitions(weight: FloatArray, util: FloatArray) -> FloatArray:
     both from one pass over the pair, which gives these same numbers since
     w (u_p - u_o) = -(w (u_o - u_p)) exactly.
     """
-    ut = np.swapaxes(util, 0, 1)  # (voters, B, options)
-    votes = np.swapaxes(weight, 0, 1)[:, :, None, None] * (ut[:, :, :, None] - ut[:, :, None, :])
+    # Contiguous operands make numpy's outputs C-ordered, which fold_sum needs (and is fast on).
+    ut = np.ascontiguousarray(np.swapaxes(util, 0, 1))  # (voters, B, options)
+    w = np.ascontiguousarray(np.swapaxes(weight, 0, 1))
+    votes = w[:, :, None, None] * (ut[:, :, :, None] - ut[:, :, None, :])
     np.maximum(votes, 0.0, out=votes)
     votes[0] = MIN_COALITION + votes[0]
     return fold_sum(votes)
@@ -248,7 +249,7 @@ def conditional_pce(pv: FloatArray, valid: BoolArray | None = None) -> FloatArra
     ``valid`` (the shape of ``pv[..., 0]``) restricts the election to some options; the others
     get probability 0 and do not enter any product.
     """
-    factors = np.moveaxis(pv, -1, 0)
+    factors = np.ascontiguousarray(np.moveaxis(pv, -1, 0))
     if valid is not None:
         factors = np.where(np.moveaxis(valid, -1, 0)[..., None], factors, 1.0)
     p = fold_prod(factors)
@@ -346,8 +347,9 @@ def _challenges(st: _State, act: _Actors, rhi: FloatArray) -> tuple[FloatArray, 
     b, n, _ = st.vdiff.shape
     diag = np.arange(n)
     sc = act.total_sal * act.cap  # (B, n)
-    vd_m = np.swapaxes(st.vdiff, 0, 1)  # [m, b, x] = vdiff[b, m, x]
-    r_m = np.moveaxis(rhi, 2, 0)  # [m, b, i] = rhi[b, i, m]
+    # Contiguous (m, ...) operands keep the O(n^3) arrays below C-ordered for fold_sum.
+    vd_m = np.ascontiguousarray(np.swapaxes(st.vdiff, 0, 1))  # [m, b, x] = vdiff[b, m, x]
+    r_m = np.ascontiguousarray(np.moveaxis(rhi, 2, 0))  # [m, b, i] = rhi[b, i, m]
     umi = bs_util(vd_m, r_m)  # [m, b, i] = U_i[m][i]
     umm = bs_util(st.vdiff[:, diag, diag].T[:, :, None], r_m)  # [m, b, i] = U_i[m][m]
     uii = umi[diag, :, diag].T  # (B, i): U_i[i][i]
@@ -465,7 +467,7 @@ def _step(st: _State, act: _Actors) -> FloatArray:
     u_rcvr = bs_util(bv_diff(st.pos[:, :, None, :] - rcvr[:, None, :, :], sal_a, sq_a), nra)
     x = np.arange(n)
     moved = (x[:, None, None] == x[None, None, :]) | (x[:, None, None] == best[None, :, :])
-    own_x = np.moveaxis(own, 2, 0)  # [x, b, a]
+    own_x = np.ascontiguousarray(np.moveaxis(own, 2, 0))  # [x, b, a]
     rest = np.where(moved[:, :, None, :], 0.0, own_x[..., None])  # [x, b, a, i]
     rest[0] = (u_init + u_rcvr) + rest[0]
     u_brgn = fold_sum(rest) / float(n)
@@ -556,8 +558,9 @@ class SpatialPolitics(Engine):
     number of dimensions. The forecast is the expected outcome: the mean of the final state's
     distinct positions weighted by their PCE probabilities (``SMPState::pDist(-1)``).
     ``max_turns`` is KTAB's ``maxIter`` (100). ``ActorArrays.risk`` is not used: the SMP
-    computes its own risk attitudes every turn. Veto players bound the forecast as in every
-    engine here (:func:`detente.engines.base.clip_to_veto`); KTAB has no veto.
+    computes its own risk attitudes every turn, and ``ActorArrays.veto`` is not used either:
+    KTAB's model has no veto players, and bounding its expected outcome by them would make it
+    something else than KTAB's forecast.
     """
 
     max_turns: int = MAX_ITER
@@ -568,14 +571,19 @@ class SpatialPolitics(Engine):
         res = self.solve_nd(SpatialActors.from_arrays(actors))
         hist = res.history[:, :, :, 0]
         weight = np.broadcast_to(actors.weight()[:, None, :], hist.shape)
-        forecast = clip_to_veto(res.expected[:, 0], hist[:, -1, :], actors.veto)
         return EngineResult(
-            forecast=forecast, history_positions=hist, history_mean=weighted_mean(hist, weight)
+            forecast=res.expected[:, 0],
+            history_positions=hist,
+            history_mean=weighted_mean(hist, weight),
         )
 
     def solve_nd(self, actors: SpatialActors) -> SMPResult:
         b, n, d = actors.position.shape
         chunk = max(1, _CHUNK_ELEMENTS // max(1, n * n * (n + 2)))
+        # At least one chunk per core once there are enough draws to share.
+        cores = os.cpu_count() or 1
+        if b >= 8 * cores:
+            chunk = min(chunk, -(-b // cores))
         slices = [actors.take(slice(i, i + chunk)) for i in range(0, b, chunk)]
         if len(slices) == 1:
             parts = [self._run(slices[0])]
