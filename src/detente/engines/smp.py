@@ -64,7 +64,9 @@ GRID = 10000.0
 POS_TOL = 1e-3
 
 #: Elements of the largest (draws, n, n, n) temporary per chunk of draws.
-_CHUNK_ELEMENTS = 8000000
+_CHUNK_ELEMENTS = 2_000_000
+#: Elements of a third-party block (see _challenges): 1 MB per buffer, about an L2 cache.
+_BLOCK_ELEMENTS = 131_072
 
 
 @dataclass(frozen=True)
@@ -226,11 +228,18 @@ def coalitions(weight: FloatArray, util: FloatArray) -> FloatArray:
     """
     # Contiguous operands make numpy's outputs C-ordered, which fold_sum needs (and is fast on).
     ut = np.ascontiguousarray(np.swapaxes(util, 0, 1))  # (voters, B, options)
-    w = np.ascontiguousarray(np.swapaxes(weight, 0, 1))
-    votes = w[:, :, None, None] * (ut[:, :, :, None] - ut[:, :, None, :])
-    np.maximum(votes, 0.0, out=votes)
-    votes[0] = MIN_COALITION + votes[0]
-    return fold_sum(votes)
+    w = np.ascontiguousarray(np.swapaxes(weight, 0, 1))[:, :, None, None]
+    k, b, n_opt = ut.shape
+    out = np.empty((b, n_opt, n_opt))
+    # Blocks of rows o sized to stay in cache (one block for small tables); no number changes.
+    rows_per_block = max(1, _BLOCK_ELEMENTS // (k * b * n_opt))
+    for lo in range(0, n_opt, rows_per_block):
+        rows = slice(lo, min(n_opt, lo + rows_per_block))
+        votes = w * (ut[:, :, rows, None] - ut[:, :, None, :])
+        np.maximum(votes, 0.0, out=votes)
+        votes[0] = MIN_COALITION + votes[0]
+        out[:, rows] = fold_sum(votes)
+    return out
 
 
 def victory_probabilities(coal: FloatArray) -> FloatArray:
@@ -362,10 +371,54 @@ def _challenges(st: _State, act: _Actors, rhi: FloatArray) -> tuple[FloatArray, 
     chij0 = (MIN_CHALLENGE_COALITION + np.maximum(contrib_i, 0.0)) + np.maximum(contrib_j, 0.0)
     chji0 = (MIN_CHALLENGE_COALITION + np.maximum(-contrib_i, 0.0)) + np.maximum(-contrib_j, 0.0)
 
-    # The third parties' votes are the O(n^3) part of a turn: computed in place in a few
-    # (m, B, i, j) buffers, each operation exactly KTAB's (x + max(y, 0) equals KTAB's
-    # "add y if positive" and a - b equals a + (-b) bit for bit).
+    # The third parties' votes are the O(n^3) part of a turn. They are computed for a block of
+    # challengers i at a time, sized to stay in cache (a blocking loop: one block for small
+    # tables); blocking changes no number, as every operation is elementwise or a fold over m.
+    chij = np.empty((b, n, n))
+    chji = np.empty((b, n, n))
     wm = sc.T[:, :, None, None]
+    rows_per_block = max(1, _BLOCK_ELEMENTS // (n * b * n))
+    for lo in range(0, n, rows_per_block):
+        rows = slice(lo, min(n, lo + rows_per_block))
+        chij[:, rows], chji[:, rows] = _third_parties(
+            vd_m,
+            r_m[:, :, rows],
+            umi[:, :, rows],
+            umm[:, :, rows],
+            wm,
+            chij0[:, rows],
+            chji0[:, rows],
+            np.arange(n)[rows],
+        )
+
+    phij = chij / (chij + chji)
+    phji = chji / (chij + chji)
+    u_vict = (uii + uii)[:, :, None]
+    u_lose = uij + uij
+    eu_sq = uii[:, :, None] + uij
+    eu_contest = (phij * u_vict) + (phji * u_lose)
+    sj = act.total_sal[:, None, :]
+    eu_chlg = ((1.0 - sj) * u_vict) + (sj * eu_contest)
+    return np.asarray(eu_chlg - eu_sq), np.asarray(phij)
+
+
+def _third_parties(
+    vd_m: FloatArray,
+    r_m: FloatArray,
+    umi: FloatArray,
+    umm: FloatArray,
+    wm: FloatArray,
+    chij0: FloatArray,
+    chji0: FloatArray,
+    rows: IntArray,
+) -> tuple[FloatArray, FloatArray]:
+    """chij, chji of :func:`_challenges` for the challengers ``rows``: the principals'
+    strengths plus every third party's vote, folded over m in order.
+
+    Computed in place in a few (m, B, i, j) buffers, each operation exactly KTAB's
+    (x + max(y, 0) equals KTAB's "add y if positive", a - b equals a + (-b) bit for bit).
+    """
+    n = vd_m.shape[0]
     vd_mj = vd_m[:, :, None, :]
     r_mi = r_m[:, :, :, None]
     umj = np.multiply(vd_mj, r_mi)  # [m, b, i, j] = U_i[m][j] = (1 - sd)(1 + sd R)
@@ -394,27 +447,16 @@ def _challenges(st: _State, act: _Actors, rhi: FloatArray) -> tuple[FloatArray, 
     pin += twice_j  # u_i_jk
     vm -= pin
     vm *= wm
-    eye = np.eye(n, dtype=bool)
-    principal = (eye[:, :, None] | eye[:, None, :])[:, None, :, :]  # [m, 1, i, j]: m is i or j
-    np.copyto(vm, 0.0, where=principal)
-    del cni, cm, both, pjn, twice_j, pin
+    m = np.arange(n)[:, None, None]
+    principal = (m == rows[None, :, None]) | (m == np.arange(n)[None, None, :])  # m is i or j
+    np.copyto(vm, 0.0, where=principal[:, None, :, :])
     gain = np.maximum(vm, 0.0, out=umj)
     gain[0] = chij0 + gain[0]
     chij = fold_sum(gain)
     np.negative(vm, out=vm)
     np.maximum(vm, 0.0, out=vm)
     vm[0] = chji0 + vm[0]
-    chji = fold_sum(vm)
-
-    phij = chij / (chij + chji)
-    phji = chji / (chij + chji)
-    u_vict = (uii + uii)[:, :, None]
-    u_lose = uij + uij
-    eu_sq = uii[:, :, None] + uij
-    eu_contest = (phij * u_vict) + (phji * u_lose)
-    sj = act.total_sal[:, None, :]
-    eu_chlg = ((1.0 - sj) * u_vict) + (sj * eu_contest)
-    return np.asarray(eu_chlg - eu_sq), np.asarray(phij)
+    return chij, fold_sum(vm)
 
 
 def _targets(edu: FloatArray) -> tuple[IntArray, BoolArray]:
