@@ -352,7 +352,9 @@ def test_fold_sum_is_a_left_fold(shape: tuple[int, ...]) -> None:
 def test_libm_square_is_pow() -> None:
     """KTAB calls C's pow(x, 2.0), which differs from x * x in the last bit for some x."""
     rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(0, 1, 100_000), [0.0, 1.0, 1e-200, 0.5]])
+    roots = np.sqrt(0.5 ** np.arange(1, 60))  # squares at powers of two, where spacing halves
+    near = np.concatenate([roots + k * np.spacing(roots) for k in range(-3, 4)])
+    x = np.concatenate([rng.uniform(0, 1, 100_000), near, [0.0, 1.0, 1e-200, 0.5]])
     expected = [math.pow(float(v), 2.0) for v in x]
     assert libm_square(x).tolist() == expected
 
