@@ -258,9 +258,7 @@ def test_vectorised_engine_equals_literal_transcription(
     literal = Literal(caps, [[x / 100.0 for x in p] for p in pos], sal).run()
     res = SpatialPolitics().solve_nd(SpatialActors.from_table(caps, pos, sal))
     assert int(res.turns[0]) == len(literal) - 1
-    np.testing.assert_array_equal(
-        res.history[0, : len(literal)] / 100.0 * 100.0, np.array(literal) * 100.0
-    )
+    np.testing.assert_array_equal(res.history[0, : len(literal)], np.array(literal) * 100.0)
 
 
 @given(small_tables(), st.randoms(use_true_random=False))
@@ -303,6 +301,25 @@ def test_draws_are_independent() -> None:
             batch.history[k, t:], np.broadcast_to(one.history[0, -1], batch.history[k, t:].shape)
         )
         np.testing.assert_array_equal(batch.expected[k], one.expected[0])
+
+
+def test_chunks_and_threads_change_no_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Draws split into chunks (run on threads) give the numbers of one call on all of them."""
+    import detente.engines.smp as smp
+
+    rng = np.random.default_rng(11)
+    actors = SpatialActors(
+        capability=rng.uniform(1, 100, (23, 5)),
+        position=rng.uniform(0, 100, (23, 5, 2)),
+        salience=rng.uniform(0.05, 0.5, (23, 5, 2)),
+    )
+    whole = SpatialPolitics().solve_nd(actors)
+    monkeypatch.setattr(smp, "_CHUNK_ELEMENTS", 5 * 5 * 7 * 4)  # chunks of 4 draws
+    monkeypatch.setattr(smp, "_BLOCK_ELEMENTS", 1)  # and one challenger per block
+    parts = SpatialPolitics().solve_nd(actors)
+    np.testing.assert_array_equal(whole.history, parts.history)
+    np.testing.assert_array_equal(whole.turns, parts.turns)
+    np.testing.assert_array_equal(whole.expected, parts.expected)
 
 
 def test_one_dimensional_interface() -> None:
