@@ -170,9 +170,10 @@ def libm_square(x: FloatArray) -> FloatArray:
 
     ``x * x`` is the correctly rounded square; glibc's ``pow`` is accurate to 0.52 ulp and so
     can differ from it only when the exact square lies within a hair of the midpoint between
-    two doubles (or just below a power of two, where the spacing of doubles changes). The exact rounding error of ``x * x`` (Dekker's product) finds
-    those rare entries, and ``math.pow`` (the same libm call) settles them; numpy's ``power``
-    is no substitute (it uses ``x * x`` or its own SIMD ``pow``).
+    two doubles (or just below a power of two, where the spacing of doubles changes). The
+    exact rounding error of ``x * x`` (Dekker's product) finds those rare entries, and
+    ``math.pow`` (the same libm call) settles them; numpy's ``power`` is no substitute (it
+    uses ``x * x`` or its own SIMD ``pow``).
     """
     x = np.asarray(x, dtype=np.float64)
     sq = x * x
