@@ -225,6 +225,25 @@ def bv_diff(diff: FloatArray, sal: FloatArray, sal_sq: FloatArray) -> FloatArray
     return np.asarray(np.where(sal_sq > 0.0, np.sqrt(ds_sq / safe), 0.0))
 
 
+def cache_blocks(draws: int, rows: int, per_row: int) -> list[tuple[slice, slice]]:
+    """(draws, rows) blocks of an array of ``draws x rows x per_row`` elements, each about
+    ``_BLOCK_ELEMENTS`` (1 MB of doubles per buffer, about an L2 cache): numpy's elementwise
+    passes over a block then stay in cache. Small tables are blocked over draws only (one block
+    for a single small table), so no loop runs over actors; a draw too large for a block alone
+    is split into blocks of rows, each still large enough for the loop's cost not to count.
+    """
+    per_draw = rows * per_row
+    if per_draw <= _BLOCK_ELEMENTS:
+        step = max(1, _BLOCK_ELEMENTS // per_draw)
+        return [(slice(d, min(draws, d + step)), slice(0, rows)) for d in range(0, draws, step)]
+    step = max(1, _BLOCK_ELEMENTS // per_row)
+    return [
+        (slice(d, d + 1), slice(r, min(rows, r + step)))
+        for d in range(draws)
+        for r in range(0, rows, step)
+    ]
+
+
 def coalitions(weight: FloatArray, util: FloatArray) -> FloatArray:
     """c[b, o, p] = 1e-8 + sum_k max(0, w_k (u_ko - u_kp)) over voters k in order.
 
@@ -238,14 +257,11 @@ def coalitions(weight: FloatArray, util: FloatArray) -> FloatArray:
     w = np.ascontiguousarray(np.swapaxes(weight, 0, 1))[:, :, None, None]
     k, b, n_opt = ut.shape
     out = np.empty((b, n_opt, n_opt))
-    # Blocks of rows o sized to stay in cache (one block for small tables); no number changes.
-    rows_per_block = max(1, _BLOCK_ELEMENTS // (k * b * n_opt))
-    for lo in range(0, n_opt, rows_per_block):
-        rows = slice(lo, min(n_opt, lo + rows_per_block))
-        votes = w * (ut[:, :, rows, None] - ut[:, :, None, :])
+    for ds, rows in cache_blocks(b, n_opt, k * n_opt):
+        votes = w[:, ds] * (ut[:, ds, rows, None] - ut[:, ds, None, :])
         np.maximum(votes, 0.0, out=votes)
         votes[0] = MIN_COALITION + votes[0]
-        out[:, rows] = fold_sum(votes)
+        out[ds, rows] = fold_sum(votes)
     return out
 
 
@@ -378,23 +394,21 @@ def _challenges(st: _State, act: _Actors, rhi: FloatArray) -> tuple[FloatArray, 
     chij0 = (MIN_CHALLENGE_COALITION + np.maximum(contrib_i, 0.0)) + np.maximum(contrib_j, 0.0)
     chji0 = (MIN_CHALLENGE_COALITION + np.maximum(-contrib_i, 0.0)) + np.maximum(-contrib_j, 0.0)
 
-    # The third parties' votes are the O(n^3) part of a turn. They are computed for a block of
-    # challengers i at a time, sized to stay in cache (a blocking loop: one block for small
-    # tables); blocking changes no number, as every operation is elementwise or a fold over m.
+    # The third parties' votes are the O(n^3) part of a turn, computed in cache-sized blocks
+    # (cache_blocks); blocking changes no number, every operation being elementwise or a fold
+    # over m.
     chij = np.empty((b, n, n))
     chji = np.empty((b, n, n))
     wm = sc.T[:, :, None, None]
-    rows_per_block = max(1, _BLOCK_ELEMENTS // (n * b * n))
-    for lo in range(0, n, rows_per_block):
-        rows = slice(lo, min(n, lo + rows_per_block))
-        chij[:, rows], chji[:, rows] = _third_parties(
-            vd_m,
-            r_m[:, :, rows],
-            umi[:, :, rows],
-            umm[:, :, rows],
-            wm,
-            chij0[:, rows],
-            chji0[:, rows],
+    for ds, rows in cache_blocks(b, n, n * n):
+        chij[ds, rows], chji[ds, rows] = _third_parties(
+            vd_m[:, ds],
+            r_m[:, ds, rows],
+            umi[:, ds, rows],
+            umm[:, ds, rows],
+            wm[:, ds],
+            chij0[ds, rows],
+            chji0[ds, rows],
             np.arange(n)[rows],
         )
 
