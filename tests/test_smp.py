@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import random
 import re
 import subprocess
 import sys
@@ -264,12 +265,12 @@ def test_vectorised_engine_equals_literal_transcription(
 @given(small_tables(), st.randoms(use_true_random=False))
 @settings(max_examples=25, deadline=None)
 def test_actor_order_does_not_change_the_outcome(
-    t: tuple[list[float], list[list[float]], list[list[float]]], rnd: object
+    t: tuple[list[float], list[list[float]], list[list[float]]], rnd: random.Random
 ) -> None:
     """Permuting the actors permutes every turn's positions (as a set, to 1e-9)."""
     caps, pos, sal = t
     perm = list(range(len(caps)))
-    rnd.shuffle(perm)  # type: ignore[attr-defined]
+    rnd.shuffle(perm)
     a = SpatialPolitics().solve_nd(SpatialActors.from_table(caps, pos, sal))
     b = SpatialPolitics().solve_nd(
         SpatialActors.from_table(
