@@ -6,7 +6,10 @@
 * the DEU backtest of every engine on the shipped development split;
 * the exchange model (10 rounds) on DECIDE's cop21 sample (from ``../shared``, if present; CPU
   seconds, as the program's own timing of 9.2-10.9 s CPU there) and on a random table of the
-  same size.
+  same size;
+* KTAB's Spatial Model of Politics (SMP) on KTAB's own examples, beside the wall time of KTAB's
+  C++ program on them, on a random 80-actor table and on a batch of draws (``--smp-only``
+  runs just these).
 
 Tables are random but seeded, so every run times the same work.
 """
@@ -23,11 +26,19 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from detente.engines import ActorArrays, Exchange, ExpectedUtility, IssueArrays
+from detente.engines import (
+    ActorArrays,
+    Exchange,
+    ExpectedUtility,
+    IssueArrays,
+    SpatialActors,
+    SpatialPolitics,
+)
 from detente.forecast import run_scenario
 from detente.history.deu import backtest_deu, read_deu
-from detente.scenario.actors import load_actor_file
+from detente.scenario import load_actor_file
 from detente.scenario.coercion import load_scenario
+from detente.scenario.ktab import spatial_table
 from detente.solve import exchange_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,11 +67,84 @@ def random_table(draws: int, actors: int, seed: int) -> ActorArrays:
     )
 
 
+def exchange_rows() -> list[tuple[str, float]]:
+    rng = np.random.default_rng(13)
+    shape = (1, 15, 13)
+    cop21_like = IssueArrays.from_2d(
+        rng.uniform(0.1, 1.0, shape)[0],
+        rng.choice([0.0, 20.0, 50.0, 80.0, 100.0], shape)[0],
+        rng.choice([0.5, 0.6, 0.7, 0.8, 0.9], shape)[0],
+    )
+    exchange = Exchange()
+    exchange.solve_issues(cop21_like)  # compiles (or loads) the kernel
+    secs = best_of(lambda: exchange.solve_issues(cop21_like), repeat=5, clock=time.process_time)
+    rows = [("exchange model, random 15 actors x 13 issues, 10 rounds (CPU)", secs)]
+    if COP21.exists():
+        data = load_actor_file(COP21)
+        cop21, _ = exchange_table(data.issues, data.actor_order)
+        secs = best_of(lambda: exchange.solve_issues(cop21), repeat=5, clock=time.process_time)
+        lo, hi = DECIDE_COP21_CPU
+        rows.append(
+            (
+                f"exchange model, DECIDE cop21, 10 rounds (CPU; the program: {lo}-{hi} s, "
+                f"{lo / secs:.0f}-{hi / secs:.0f} x)",
+                secs,
+            )
+        )
+    return rows
+
+
+#: Whole-process wall seconds of KTAB's ``smpc`` (C++, -O2, 2 cores, machine under load, so
+#: upper bounds), from the README of the reference runs (shared/data/ktab).
+KTAB_SECONDS = {"SOE-Competitive.csv": 15.4, "dummyData-a040.csv": 12.7, "dummyData_6Dim.csv": 5.6}
+
+
+def smp_rows(draws: int) -> list[tuple[str, float]]:
+    rows = []
+    for name, ktab in KTAB_SECONDS.items():
+        data = load_actor_file(ROOT / "examples" / "ktab" / name)
+        arrays = spatial_table(data, data.issues).arrays()
+        turns = int(SpatialPolitics().solve_nd(arrays).turns[0])
+        secs = best_of(lambda a=arrays: SpatialPolitics().solve_nd(a), repeat=5)
+        size = f"{arrays.n_actors} x {arrays.n_dims}, {turns} turns"
+        rows.append((f"SMP, KTAB's {name} ({size}; KTAB's smpc {ktab} s)", secs))
+    for n in (80, 160):
+        one = random_table(1, n, seed=n)
+        secs = best_of(lambda t=one: SpatialPolitics().solve(t), repeat=1)
+        turns = SpatialPolitics().solve(one).rounds
+        rows.append((f"SMP, random {n} actors x 1 dim, 1 table ({turns} turns)", secs))
+    batch = random_table(draws, 12, seed=12)
+    secs = best_of(lambda: SpatialPolitics().solve(batch), repeat=1)
+    rows.append((f"SMP, 12 actors x 1 dim, {draws:,} draws", secs))
+    rng = np.random.default_rng(5)
+    nd = SpatialActors(
+        capability=rng.uniform(1, 100, (draws // 10, 12)),
+        position=rng.uniform(0, 100, (draws // 10, 12, 3)),
+        salience=rng.uniform(0.02, 0.33, (draws // 10, 12, 3)),
+    )
+    secs = best_of(lambda: SpatialPolitics().solve_nd(nd), repeat=1)
+    rows.append((f"SMP, 12 actors x 3 dims, {draws // 10:,} draws", secs))
+    return rows
+
+
+def print_rows(rows: list[tuple[str, float]]) -> None:
+    table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    for what, secs in rows:
+        table.add_row(what, f"{secs:.4f}")
+    Console().print(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 draws instead of 10,000")
+    parser.add_argument("--smp-only", action="store_true", help="only the SMP benchmarks")
     args = parser.parse_args()
     draws = 1_000 if args.quick else 10_000
+    if args.smp_only:
+        print_rows(smp_rows(draws))
+        return
     rows: list[tuple[str, float]] = []
     for variant in ("published", "scholz-code"):
         for n, rounds in ((10, 10), (10, 50), (30, 50), (100, 50)):
@@ -80,35 +164,9 @@ def main() -> None:
     data = read_deu(ROOT / "examples" / "deu" / "deu3-dev.tsv")
     secs = best_of(lambda: backtest_deu(data), repeat=1)
     rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs))
-    rng = np.random.default_rng(13)
-    shape = (1, 15, 13)
-    cop21_like = IssueArrays.from_2d(
-        rng.uniform(0.1, 1.0, shape)[0],
-        rng.choice([0.0, 20.0, 50.0, 80.0, 100.0], shape)[0],
-        rng.choice([0.5, 0.6, 0.7, 0.8, 0.9], shape)[0],
-    )
-    exchange = Exchange()
-    exchange.solve_issues(cop21_like)  # compiles (or loads) the kernel
-    secs = best_of(lambda: exchange.solve_issues(cop21_like), repeat=5, clock=time.process_time)
-    rows.append(("exchange model, random 15 actors x 13 issues, 10 rounds (CPU)", secs))
-    if COP21.exists():
-        data = load_actor_file(COP21)
-        cop21, _ = exchange_table(data.issues, data.actor_order)
-        secs = best_of(lambda: exchange.solve_issues(cop21), repeat=5, clock=time.process_time)
-        lo, hi = DECIDE_COP21_CPU
-        rows.append(
-            (
-                f"exchange model, DECIDE cop21, 10 rounds (CPU; the program: {lo}-{hi} s, "
-                f"{lo / secs:.0f}-{hi / secs:.0f} x)",
-                secs,
-            )
-        )
-    table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
-    table.add_column("what")
-    table.add_column("seconds", justify="right")
-    for what, secs in rows:
-        table.add_row(what, f"{secs:.4f}")
-    Console().print(table)
+    rows += exchange_rows()
+    rows += smp_rows(draws)
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ from detente.forecast import (
     run_scenario,
 )
 from detente.history.deu import backtest_deu, read_deu
-from detente.scenario.actors import load_actor_file
+from detente.scenario.actors import ActorFile, Issue, load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
+from detente.scenario.ktab import spatial_table
 from detente.scenario.params import Param
 from detente.scenario.sample import (
     Lens,
@@ -48,7 +49,14 @@ from detente.scenario.sample import (
     load_lens,
     parameter_ranges,
 )
-from detente.solve import ExchangeForecast, IssueForecast, solve_issues
+from detente.solve import (
+    ISSUE_MODELS,
+    ExchangeForecast,
+    IssueForecast,
+    SpatialForecast,
+    solve_issues,
+    solve_spatial,
+)
 from detente.store import RunStore
 from detente.store import diff as store_diff
 
@@ -72,6 +80,7 @@ class Model(StrEnum):
     median = "median"
     eum = "eum"
     exchange = "exchange"
+    smp = "smp"
 
 
 class Variant(StrEnum):
@@ -121,7 +130,8 @@ def solve(
     actors: Annotated[
         Path,
         typer.Argument(
-            help="Actor table: .csv (one issue) or .yaml, or a DECIDE #A/#P/#M/#D file."
+            help="Actor table: .csv (one issue, or KTAB's format) or .yaml, "
+            "or a DECIDE #A/#P/#M/#D file."
         ),
     ],
     model: Annotated[
@@ -162,7 +172,10 @@ def solve(
             )
     if variant is Variant.scholz_code and q != 1.0:
         _fail("--q applies to the published variant only (Scholz's program uses Q = 1)")
-    models = (model.value,) if model else ENGINE_NAMES
+    if model is Model.smp:
+        _solve_smp(data.path, data, issues, as_json, plot)
+        return
+    models = (model.value,) if model else ISSUE_MODELS
     if plot is not None:
         _check_new_file(plot, force)
         if "eum" not in models:
@@ -232,6 +245,52 @@ def _print_exchange(joint: ExchangeForecast) -> None:
     for r in range(1, doc["rounds"] + 1):
         per_round.add_row(str(r), str(counts.get(r, 0)))
     out.print(per_round)
+
+
+def _solve_smp(
+    path: str, data: ActorFile, issues: list[Issue], as_json: bool, plot: Path | None
+) -> None:
+    """The SMP takes the selected issues together, as the dimensions of one decision."""
+    if plot is not None:
+        _fail("--plot draws the EUM's rounds; it needs the eum model")
+    try:
+        table = spatial_table(data, issues)
+    except InputError as exc:
+        _fail(str(exc))
+    fc = solve_spatial(table)
+    if as_json:
+        _print_json({"file": path, **fc.to_dict()})
+        return
+    _print_spatial(fc)
+
+
+def _print_spatial(fc: SpatialForecast) -> None:
+    doc = fc.to_dict()
+    smp = doc["models"]["smp"]
+    if doc["title"]:
+        out.print(f"[bold]{escape(doc['title'])}[/]")
+    table = Table(
+        title=f"SMP (KTAB's Spatial Model of Politics), {smp['turns']} turns",
+        title_justify="left",
+    )
+    for col in ("dimension", "expected", "most probable"):
+        table.add_column(col, justify="left" if col == "dimension" else "right")
+    for k, dim in enumerate(doc["dimensions"]):
+        table.add_row(escape(dim), f"{smp['forecast'][k]:.2f}", f"{smp['most_probable'][k]:.2f}")
+    out.print(table)
+    actors = Table(title="Actors (positions by dimension)", title_justify="left")
+    for col in ("actor", "capability", "start", "final", "P(final)"):
+        actors.add_column(col, justify="left" if col == "actor" else "right")
+    for a in doc["actors"]:
+        final = smp["final_positions"][a["name"]]
+        actors.add_row(
+            escape(a["name"]),
+            f"{a['capability']:g}",
+            " ".join(f"{x:.1f}" for x in a["position"]),
+            " ".join(f"{x:.1f}" for x in final),
+            f"{smp['final_probabilities'][a['name']]:.3f}",
+        )
+    out.print(actors)
 
 
 def _with_meta(f: IssueForecast, path: str, eum: ExpectedUtility) -> dict[str, Any]:
