@@ -1,7 +1,10 @@
 """Benchmarks (``make bench``): wall-clock seconds, best of a few repeats.
 
 * the EUM on one table of 10, 30 and 100 actors (10 and 50 rounds), both variants;
-* the EUM on a batch of 10,000 draws of a 12-actor table, 50 rounds;
+* the EUM on a batch of 10,000 draws of a 12-actor table, 50 rounds: once with the numpy code
+  (the reference) and once by default (the compiled kernel, loaded first on a row of its own:
+  importing numba and loading the kernel from its cache is paid once per process, and the first
+  run after an install or a change also compiles it);
 * the coercion model on the flagship scenario, 36 months, 1,000 to 100,000 draws;
 * the DEU backtest of every engine on the shipped development split.
 
@@ -21,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from detente.engines import ActorArrays, ExpectedUtility
+from detente.engines.eum import KERNEL_MIN_DRAWS, compiled_kernel
 from detente.forecast import run_scenario
 from detente.history.deu import backtest_deu, read_deu
 from detente.scenario.coercion import load_scenario
@@ -60,9 +64,21 @@ def main() -> None:
             rows.append((f"EUM {variant}, {n} actors, {rounds} rounds, 1 table", secs))
     batch = random_table(draws, 12, seed=12)
     for variant in ("published", "scholz-code"):
+        engine = ExpectedUtility(variant=variant, rounds=50, kernel="numpy")  # type: ignore[arg-type]
+        secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
+        rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws, numpy", secs))
+    start = time.perf_counter()
+    kernel = compiled_kernel()
+    if kernel is not None:
+        ExpectedUtility(rounds=1, kernel="compiled").solve(random_table(2, 3, seed=0))
+    rows.append(
+        ("EUM compiled kernel: import and load (once per process)", time.perf_counter() - start)
+    )
+    for variant in ("published", "scholz-code"):
         engine = ExpectedUtility(variant=variant, rounds=50)  # type: ignore[arg-type]
         secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
-        rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws", secs))
+        path = "compiled" if kernel is not None and draws >= KERNEL_MIN_DRAWS else "numpy"
+        rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws, {path}", secs))
     flagship = load_scenario(ROOT / "examples" / "iran-2018.yaml")
     for n in (1_000, 10_000, 100_000) if not args.quick else (1_000,):
         secs = best_of(lambda n=n: run_scenario(flagship, draws=n, seed=1), repeat=1)
