@@ -257,38 +257,50 @@ def _challenge_utilities(
     ``pow``, several times faster. A power with r = 1 is the base itself, as in numpy.
     """
     n = x.shape[0]
-    nn = n * n
-    loss, support, p, prefix = work[0], work[1], work[2], work[3]
-    lg, arg, pw_s, pw_f, base = work[4], work[5], work[6], work[7], work[8]
-    ibuf = work[9]
-    flat = lg.reshape(nn)
-    flat_arg = arg.reshape(nn)
-    # loss[k, a] = d_ka^r_k
-    _log(dist.reshape(nn), flat, ibuf)
+    support, p, prefix = work[1], work[2], work[3]
+    packed, packed_log, pair, arg, powers, ibuf = (
+        work[4],
+        work[5],
+        work[6],
+        work[7],
+        work[8],
+        work[9],
+    )
+    # the bases d_ij, 0.5 - 0.5 d_ij, 0.5 + 0.5 d_ij are symmetric: one log per pair i < j
+    half = packed.shape[0] // 3
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = dist[i, j]
+            at = pair[i, j]
+            packed[at] = d
+            packed[half + at] = 0.5 - 0.5 * d
+            packed[2 * half + at] = 0.5 + 0.5 * d
+    _log(packed, packed_log, ibuf)
+    log_half = math.log(0.5)
+    # exponents: loss[k, a] = d_ka^r_k; (0.5 -+ 0.5 d_ij)^r_i, each with the row actor's r
     for k in range(n):
+        rk = r[k]
         for a in range(n):
-            arg[k, a] = r[k] * lg[k, a]
-    _exp(flat_arg, loss.reshape(nn), ibuf)
+            if k == a:
+                arg[0, k, a] = -math.inf
+                arg[1, k, a] = rk * log_half
+                arg[2, k, a] = rk * log_half
+            else:
+                at = pair[k, a]
+                arg[0, k, a] = rk * packed_log[at]
+                arg[1, k, a] = rk * packed_log[half + at]
+                arg[2, k, a] = rk * packed_log[2 * half + at]
+    _exp(arg.reshape(arg.size), powers.reshape(powers.size), ibuf)
+    loss, pw_s, pw_f = powers[0], powers[1], powers[2]
     for k in range(n):
         if r[k] == 1.0:
             for a in range(n):
-                loss[k, a] = dist[k, a]
+                d = dist[k, a]
+                loss[k, a] = d
+                pw_s[k, a] = 0.5 - 0.5 * d
+                pw_f[k, a] = 0.5 + 0.5 * d
     _support(x, w, loss, support, prefix)
     _win_probability(support, same, published, p)
-    # (0.5 - 0.5 d_ij)^r_i and (0.5 + 0.5 d_ij)^r_i
-    for sign, pw in ((-0.5, pw_s), (0.5, pw_f)):
-        for i in range(n):
-            for j in range(n):
-                base[i, j] = 0.5 + sign * dist[i, j]
-        _log(base.reshape(nn), flat, ibuf)
-        for i in range(n):
-            for j in range(n):
-                arg[i, j] = r[i] * lg[i, j]
-        _exp(flat_arg, pw.reshape(nn), ibuf)
-        for i in range(n):
-            if r[i] == 1.0:
-                for j in range(n):
-                    pw[i, j] = base[i, j]
     for i in range(n):
         ri = r[i]
         si = s[i]
@@ -418,17 +430,25 @@ def solve_batch(x0, c, s, span, fixed_r, limit, fixed, tol, q, t, published, his
     new_x = np.empty(n)
     targets = np.empty(n)
     moves = np.empty(n)
+    pairs = 3 * (n * (n - 1) // 2)
+    pair = np.zeros((n, n), dtype=np.int64)  # index of the pair (i, j), i != j, in a packed row
+    at = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            pair[i, j] = at
+            pair[j, i] = at
+            at += 1
     work = (
         np.empty((n, n)),
         np.empty((n, n)),
         np.empty((n, n)),
         np.empty((n + 1, n)),
-        np.empty((n, n)),
-        np.empty((n, n)),
-        np.empty((n, n)),
-        np.empty((n, n)),
-        np.empty((n, n)),
-        np.empty(n * n, dtype=np.int64),
+        np.empty(pairs),
+        np.empty(pairs),
+        pair,
+        np.empty((3, n, n)),
+        np.empty((3, n, n)),
+        np.empty(3 * n * n, dtype=np.int64),
     )
     for b in range(nb):
         sp = span[b]
