@@ -32,13 +32,19 @@ from detente.scenario.coercion import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: CPU seconds (all threads) of the last best_of's fastest run: on a shared machine wall-clock
+#: time also counts other processes' load; the load average is printed with the table.
+CPU: dict[str, float] = {}
+
+
 def best_of(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        times.append((time.perf_counter() - start, time.process_time() - cpu))
+    wall, CPU["last"] = min(times)
+    return wall
 
 
 def random_table(draws: int, actors: int, seed: int) -> ActorArrays:
@@ -55,42 +61,55 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 draws instead of 10,000")
     args = parser.parse_args()
     draws = 1_000 if args.quick else 10_000
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, float, float]] = []
     for variant in ("published", "scholz-code"):
         for n, rounds in ((10, 10), (10, 50), (30, 50), (100, 50)):
             table = random_table(1, n, seed=n)
             engine = ExpectedUtility(variant=variant, rounds=rounds)  # type: ignore[arg-type]
             secs = best_of(lambda e=engine, t=table: e.solve(t), repeat=5 if n < 100 else 3)
-            rows.append((f"EUM {variant}, {n} actors, {rounds} rounds, 1 table", secs))
+            rows.append((f"EUM {variant}, {n} actors, {rounds} rounds, 1 table", secs, CPU["last"]))
     batch = random_table(draws, 12, seed=12)
     for variant in ("published", "scholz-code"):
         engine = ExpectedUtility(variant=variant, rounds=50, kernel="numpy")  # type: ignore[arg-type]
         secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
-        rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws, numpy", secs))
-    start = time.perf_counter()
+        rows.append(
+            (f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws, numpy", secs, CPU["last"])
+        )
+    start, cpu = time.perf_counter(), time.process_time()
     kernel = compiled_kernel()
     if kernel is not None:
         ExpectedUtility(rounds=1, kernel="compiled").solve(random_table(2, 3, seed=0))
     rows.append(
-        ("EUM compiled kernel: import and load (once per process)", time.perf_counter() - start)
+        (
+            "EUM compiled kernel: import and load (once per process)",
+            time.perf_counter() - start,
+            time.process_time() - cpu,
+        )
     )
     for variant in ("published", "scholz-code"):
         engine = ExpectedUtility(variant=variant, rounds=50)  # type: ignore[arg-type]
         secs = best_of(lambda e=engine: e.solve(batch), repeat=1)
         path = "compiled" if kernel is not None and draws >= KERNEL_MIN_DRAWS else "numpy"
-        rows.append((f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws, {path}", secs))
+        rows.append(
+            (f"EUM {variant}, 12 actors, 50 rounds, {draws:,} draws, {path}", secs, CPU["last"])
+        )
     flagship = load_scenario(ROOT / "examples" / "iran-2018.yaml")
     for n in (1_000, 10_000, 100_000) if not args.quick else (1_000,):
         secs = best_of(lambda n=n: run_scenario(flagship, draws=n, seed=1), repeat=1)
-        rows.append((f"coercion model, iran-2018, 36 months, {n:,} draws", secs))
+        rows.append((f"coercion model, iran-2018, 36 months, {n:,} draws", secs, CPU["last"]))
     data = read_deu(ROOT / "examples" / "deu" / "deu3-dev.tsv")
     secs = best_of(lambda: backtest_deu(data), repeat=1)
-    rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs))
-    table = Table(title=f"detente benchmarks ({os.cpu_count()} cores)", title_justify="left")
+    rows.append((f"DEU backtest, all engines ({len(data.issues)} issues)", secs, CPU["last"]))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    table = Table(
+        title=f"detente benchmarks ({os.cpu_count()} cores; load average {load})",
+        title_justify="left",
+    )
     table.add_column("what")
     table.add_column("seconds", justify="right")
-    for what, secs in rows:
-        table.add_row(what, f"{secs:.4f}")
+    table.add_column("CPU seconds", justify="right")
+    for what, secs, cpu in rows:
+        table.add_row(what, f"{secs:.4f}", f"{cpu:.4f}")
     Console().print(table)
 
 
