@@ -1,11 +1,13 @@
 """The EUM's rounds as one compiled (numba) loop per draw, for large batches of draws.
 
 This module mirrors :mod:`detente.engines.eum` operation by operation (same equations, same
-order of the arithmetic wherever numpy's order is sequential, same tie rules); the numpy code
-there stays the reference and documents each equation with its source (Scholz, Calbert & Smith
-2011, eqs. 1-9; Bueno de Mesquita 1994). Only two things can differ in the last bit: the vote
-sums for up to 16 actors (numpy's matrix product sums in an order of its own; here k runs
-from the first actor to the last) and ``pow`` (numpy's vectorised one against the C library's).
+tie rules, the same prefix-sum arithmetic above 16 actors); the numpy code there stays the
+reference and documents each equation with its source (Scholz, Calbert & Smith 2011, eqs. 1-9;
+Bueno de Mesquita 1994). What can differ in the last bits: sums are taken in index order (numpy's
+matrix product and its pairwise sums have orders of their own), and every power b^r with r != 1
+is exp(r log b) from the vectorised :func:`_exp` and :func:`_log` below (each within 1 ulp of
+the C library's) instead of ``pow``. Discrete choices (which offer an actor takes) can then flip
+in ill-conditioned cases, more often the longer the run (``docs/engines.md``).
 ``tests/test_eum_kernel.py`` checks 10-round trajectories against numpy to 1e-9.
 
 Importing this module imports numba and compiles (or loads from numba's cache) the kernel, so
