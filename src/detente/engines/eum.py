@@ -287,7 +287,7 @@ class ExpectedUtility(Engine):
         per_draw = n**3 if n <= _DIRECT_MAX_ACTORS else n * n
         if chunk is None:
             chunk = max(1, _CHUNK_ELEMENTS // per_draw)
-        run = partial(self._solve_chunk, kernel=self._kernel_for(b))
+        run = partial(self._solve_chunk_and_mean, kernel=self._kernel_for(b))
         slices = [actors.take(slice(i, i + chunk)) for i in range(0, b, chunk)]
         if len(slices) == 1:
             parts = [run(slices[0])]
@@ -296,10 +296,9 @@ class ExpectedUtility(Engine):
             # of draws are independent, so the numbers do not depend on how they are scheduled.
             with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
                 parts = list(pool.map(run, slices))
-        rounds = max(p.shape[1] for p in parts)
-        hist = np.concatenate([_pad_rounds(p, rounds) for p in parts], axis=0)
-        weight = actors.weight()[:, None, :]
-        hist_mean = weighted_mean(hist, weight)  # weight (B, 1, n) broadcasts: the same sums
+        rounds = max(h.shape[1] for h, _ in parts)
+        hist = np.concatenate([_pad_rounds(h, rounds) for h, _ in parts], axis=0)
+        hist_mean = np.concatenate([_pad_rounds(m, rounds) for _, m in parts], axis=0)
         final = hist[:, -1, :]
         forecast = weighted_median(final, actors.weight())
         return EngineResult(
@@ -307,6 +306,17 @@ class ExpectedUtility(Engine):
             history_positions=hist,
             history_mean=hist_mean,
         )
+
+    def _solve_chunk_and_mean(
+        self, actors: ActorArrays, kernel: Callable[..., Any] | None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Positions by round and their capability x salience weighted mean, for one chunk.
+
+        The mean is taken row by row, so per chunk (on the chunk's thread) it is the same as on
+        the whole batch; a stopped draw's repeated last round has its last mean.
+        """
+        hist = self._solve_chunk(actors, kernel)
+        return hist, weighted_mean(hist, actors.weight()[:, None, :])
 
     def _kernel_for(self, draws: int) -> Callable[..., Any] | None:
         """The compiled kernel's entry point if this batch uses it, else ``None`` (numpy)."""
@@ -552,8 +562,8 @@ def _pick(values: FloatArray, index: np.ndarray) -> FloatArray:
 
 
 def _pad_rounds(hist: FloatArray, rounds: int) -> FloatArray:
-    """Repeat the last round of a stopped run so that every chunk has the same length."""
+    """Repeat the last round (axis 1) of a stopped run so that every chunk has the same length."""
     missing = rounds - hist.shape[1]
     if missing <= 0:
         return hist
-    return np.concatenate([hist, np.repeat(hist[:, -1:, :], missing, axis=1)], axis=1)
+    return np.concatenate([hist, np.repeat(hist[:, -1:], missing, axis=1)], axis=1)
