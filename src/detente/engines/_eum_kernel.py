@@ -89,7 +89,8 @@ def _support(x, w, loss, out, prefix):
     eqs. 1-2).
 
     Up to 16 actors each entry is summed directly, over k in table order; above, the sorted
-    prefix sums of ``eum._support_sorted``: the same arithmetic in the same order.
+    prefix sums of ``eum._support_sorted``: the same arithmetic in the same order, with the
+    counts t_ij = #{k : 2 x_k < x_i + x_j} found by a pointer over the sorted positions (O(n^2)).
     """
     n = x.shape[0]
     if n <= DIRECT_MAX_ACTORS:
@@ -105,20 +106,31 @@ def _support(x, w, loss, out, prefix):
                     row[j] += wk * max(lk[j] - lki, 0.0)
         return
     srt = np.argsort(x, kind="mergesort")
+    rank = np.empty(n, dtype=np.int64)
+    xs = np.empty(n)
+    for t in range(n):
+        rank[srt[t]] = t
+        xs[t] = x[srt[t]]
     for a in range(n):
         prefix[0, a] = 0.0
     for t in range(n):
         k = srt[t]
         for a in range(n):
             prefix[t + 1, a] = prefix[t, a] + w[k] * loss[k, a]
+    # cnt[a, b] = #{k : 2 x_k < xs_a + xs_b} for ranks a <= b, by a pointer that only moves on
+    cnt = np.empty((n, n), dtype=np.int64)
+    for a in range(n):
+        ptr = 0
+        for b in range(a, n):
+            mid = xs[a] + xs[b]
+            while ptr < n and 2.0 * xs[ptr] < mid:
+                ptr += 1
+            cnt[a, b] = ptr
     for i in range(n):
         for j in range(n):
-            mid = x[i] + x[j]
-            cnt = 0
-            for k in range(n):
-                if 2.0 * x[k] < mid:
-                    cnt += 1
-            left = prefix[cnt, j] - prefix[cnt, i]
+            ri, rj = rank[i], rank[j]
+            c = cnt[ri, rj] if ri <= rj else cnt[rj, ri]
+            left = prefix[c, j] - prefix[c, i]
             if x[i] < x[j]:
                 out[i, j] = left
             elif x[i] > x[j]:
