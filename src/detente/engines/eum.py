@@ -21,9 +21,11 @@ because draws never interact.
 Batches of at least ``KERNEL_MIN_DRAWS`` draws run instead through a compiled kernel
 (:mod:`detente.engines._eum_kernel`, numba) that mirrors this code operation by operation, one
 draw at a time; it is imported only then, so a single table never pays for a compiler. Without
-numba the numpy code runs everything. The two agree on 10-round trajectories to 1e-9; past about
-30 rounds the model amplifies last-bit differences until a discrete choice flips, so long
-trajectories are reproducible bit for bit within one build (one code path), not across them.
+numba the numpy code runs everything. The two agree on 10-round trajectories of random tables to
+1e-9, except where the model compares two (nearly) equal quantities and the last bit decides; past
+about 30 rounds the model amplifies last-bit differences until a discrete choice flips, so long
+trajectories are reproducible bit for bit within one build (one code path), not across them
+(``docs/engines.md`` gives the measured rates).
 """
 
 from __future__ import annotations
@@ -54,9 +56,10 @@ VARIANTS: tuple[Variant, ...] = ("published", "scholz-code")
 Kernel = Literal["auto", "compiled", "numpy"]
 KERNELS: tuple[Kernel, ...] = ("auto", "compiled", "numpy")
 
-#: ``kernel="auto"`` uses the compiled kernel from this many draws on (and numpy below): loading
-#: it (from numba's cache) costs a few tenths of a second once per process, which pays off only
-#: for batches; a single table solves in milliseconds with numpy.
+#: ``kernel="auto"`` uses the compiled kernel from this many draws on (and numpy below): importing
+#: numba and loading the kernel from its cache costs 0.4-1 s once per process, which pays off only
+#: for batches; a single table solves in milliseconds with numpy. A fixed threshold (not "whatever
+#: is loaded already") keeps a batch's numbers independent of what ran before in the process.
 KERNEL_MIN_DRAWS = 1000
 
 #: Elements of the largest temporary array per chunk of draws (bounds memory, keeps caches warm).
