@@ -37,7 +37,8 @@ from detente.forecast import (
     Forecast,
     run_scenario,
 )
-from detente.history.deu import backtest_deu, read_deu
+from detente.history.deu import DeuData, backtest_deu, read_deu
+from detente.history.ensemble import backtest_ensemble, cross_validate, load_weights
 from detente.scenario.actors import ActorFile, Issue, load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
 from detente.scenario.ktab import spatial_table
@@ -350,14 +351,40 @@ def backtest_deu_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Only this forecaster: an engine, or 'ensemble' (the shipped weights, fitted on "
+            "the development split; its members use their default settings).",
+        ),
+    ] = None,
+    cv: Annotated[
+        int | None,
+        typer.Option(
+            "--cv",
+            min=2,
+            help="With --model ensemble: K-fold cross-validation on FILE, folds grouped by "
+            "proposal, weights refitted inside each fold; compared with the compromise model.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the CV folds and bootstrap.")] = 0,
 ) -> None:
     """Run every engine on every DEU issue with an outcome; mean and median absolute error."""
     try:
         data = read_deu(file, capability=capability.value)
     except InputError as exc:
         _fail(str(exc))
-    with _progress("engines", len(ENGINE_NAMES)) as tick:
-        result = backtest_deu(data, progress=tick, variant=variant.value)
+    if cv is not None and model != "ensemble":
+        _fail("--cv goes with --model ensemble")
+    if model == "ensemble":
+        _backtest_ensemble(file, data, capability.value, cv, seed, as_json, store, no_store)
+        return
+    if model is not None and model not in ENGINE_NAMES:
+        _fail(f"unknown model {model!r}; expected one of {', '.join(ENGINE_NAMES)}, ensemble")
+    chosen = ENGINE_NAMES if model is None else (model,)
+    with _progress("engines", len(chosen)) as tick:
+        result = backtest_deu(data, models=chosen, progress=tick, variant=variant.value)
     result["capability"] = capability.value
     result["eum_variant"] = variant.value
     models: dict[str, Any] = result["models"]  # type: ignore[assignment]
@@ -385,6 +412,82 @@ def backtest_deu_cmd(
     for name, s in rows:
         table.add_row(name, str(s["n"]), f"{s['mae']:.2f}", f"{s['median_ae']:.2f}")
     out.print(table)
+
+
+def _backtest_ensemble(
+    file: Path,
+    data: DeuData,
+    capability: str,
+    cv: int | None,
+    seed: int,
+    as_json: bool,
+    store: Path | None,
+    no_store: bool,
+) -> None:
+    """``backtest deu --model ensemble [--cv K]``: the shipped weights, or their CV on FILE."""
+    shipped = load_weights()
+    with _progress("members", len(shipped.members)) as tick:
+        if cv is None:
+            result = backtest_ensemble(data, shipped, progress=tick)
+        else:
+            try:
+                result = cross_validate(data, cv, shipped.members, seed=seed, progress=tick)
+            except ValueError as exc:
+                _fail(str(exc))
+    result["capability"] = capability
+    args = {
+        "file": str(file),
+        "capability": capability,
+        "model": "ensemble",
+        "cv": cv,
+        "seed": seed,
+    }
+    if cv is None:
+        summary = {"n_issues": result["n_issues"], "mae": result["models"]["ensemble"]["mae"]}
+    else:
+        summary = {"n_issues": result["n_issues"], "cv_mae": result["cv_mae"]}
+    _record(store, no_store, "backtest deu", args, summary, result)
+    if as_json:
+        _print_json(result)
+        return
+    if cv is None:
+        w = ", ".join(f"{k} {v:.4f}" for k, v in result["ensemble"]["weights"].items())
+        table = Table(
+            title=f"DEU backtest, ensemble ({w}): {result['n_issues']} issues",
+            title_justify="left",
+        )
+        for col in ("forecast", "n", "mean abs. error", "median abs. error"):
+            table.add_column(col, justify="left" if col == "forecast" else "right")
+        for name, sc in result["models"].items():
+            table.add_row(name, str(sc["n"]), f"{sc['mae']:.2f}", f"{sc['median_ae']:.2f}")
+        out.print(table)
+        return
+    table = Table(
+        title=f"DEU ensemble, {cv}-fold CV by proposal: {result['n_issues']} issues, "
+        f"{result['n_proposals']} proposals (95% bootstrap over proposals)",
+        title_justify="left",
+    )
+    for col in ("forecast", "CV MAE", "95% interval", "median abs. error"):
+        table.add_column(col, justify="left" if col == "forecast" else "right")
+    for name, iv in result["cv_mae"].items():
+        table.add_row(
+            name,
+            f"{iv['estimate']:.2f}",
+            f"{iv['low']:.2f} - {iv['high']:.2f}",
+            f"{result['cv_median_ae'][name]:.2f}",
+        )
+    d = result["difference_ensemble_minus_compromise"]
+    table.add_row(
+        "ensemble - compromise", f"{d['estimate']:+.2f}", f"{d['low']:+.2f} - {d['high']:+.2f}", ""
+    )
+    out.print(table)
+    if d["high"] < 0:
+        verdict = "beats the compromise model: the interval of the difference is below 0"
+    elif d["low"] > 0:
+        verdict = "does worse than the compromise model: the interval of the difference is above 0"
+    else:
+        verdict = "does not beat the compromise model: the interval of the difference includes 0"
+    out.print(f"Out of sample the ensemble {verdict}.")
 
 
 DrawsOpt = Annotated[
