@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detente.engines import ActorArrays, Compromise, Median, make_engine
+from detente.engines import ENGINE_NAMES, ActorArrays, Compromise, Median, make_engine
 from detente.engines.base import clip_to_veto, weighted_mean, weighted_median
 
 
@@ -61,3 +61,22 @@ def test_batch_rows_are_independent() -> None:
 def test_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown model"):
         make_engine("nash")
+
+
+def test_every_engine_name_is_one_list() -> None:
+    """One list of engines: the CLI's --model, a scenario's engine and make_engine follow it."""
+    from typing import get_args
+
+    from detente.cli import Model
+    from detente.scenario.coercion import EngineName
+
+    assert get_args(EngineName) == ENGINE_NAMES
+    assert tuple(m.value for m in Model) == ENGINE_NAMES
+    for name in ENGINE_NAMES:
+        assert make_engine(name).solve(
+            ActorArrays(
+                capability=np.ones((1, 3)),
+                position=np.array([[0.0, 50.0, 100.0]]),
+                salience=np.full((1, 3), 0.5),
+            )
+        ).forecast.shape == (1,)

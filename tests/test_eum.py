@@ -1,12 +1,20 @@
-"""The expected utility model: Scholz's program reproduced, and hand-derived values."""
+"""The expected utility model: Scholz's program reproduced, and hand-derived values.
+
+Tests that solve run on both paths: numpy and the compiled kernel (where numba is installed).
+"""
 
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import pytest
 
 from detente.engines import ActorArrays, ExpectedUtility
 from detente.engines import eum as E
+
+KERNELS = ["numpy"] + (["compiled"] if importlib.util.find_spec("numba") else [])
+both_kernels = pytest.mark.parametrize("kernel", KERNELS)
 
 # Scholz's program (via a public replication checked against it), worked example, 10 rounds:
 # the capability x salience weighted mean after each round (round 0 = the input).
@@ -25,14 +33,18 @@ REFERENCE_MEAN = [
 ]
 
 
-def test_scholz_code_reproduces_the_program_round_by_round(worked_example: ActorArrays) -> None:
-    res = ExpectedUtility(variant="scholz-code", rounds=10).solve(worked_example)
+@both_kernels
+def test_scholz_code_reproduces_the_program_round_by_round(
+    worked_example: ActorArrays, kernel: E.Kernel
+) -> None:
+    res = ExpectedUtility(variant="scholz-code", rounds=10, kernel=kernel).solve(worked_example)
     assert res.history_mean is not None
     np.testing.assert_allclose(res.history_mean[0], REFERENCE_MEAN, rtol=0, atol=1e-9)
 
 
-def test_scholz_code_round_one_moves(worked_example: ActorArrays) -> None:
-    res = ExpectedUtility(variant="scholz-code").solve(worked_example)
+@both_kernels
+def test_scholz_code_round_one_moves(worked_example: ActorArrays, kernel: E.Kernel) -> None:
+    res = ExpectedUtility(variant="scholz-code", kernel=kernel).solve(worked_example)
     assert res.history_positions is not None and res.rounds == 10
     first = res.history_positions[0, 1]
     # Belgium compromises with France; Luxembourg loses to Belgium; Ireland to Luxembourg.
@@ -90,7 +102,8 @@ def test_risk_exponent_mapping() -> None:
     np.testing.assert_allclose(E.risk_exponent(np.array([-1.0, 0.0, 1.0])), [2.0, 1.0, 0.5])
 
 
-def test_published_round_by_hand() -> None:
+@both_kernels
+def test_published_round_by_hand(kernel: E.Kernel) -> None:
     # Risk (all r = 1): danger_A = 4 P_BA - 2 = -2/3, danger_B = 4 P_AB - 2 = 2/3, so R_A = -1
     # (r_A = 2) and R_B = 1 (r_B = 0.5). B sees (r = 0.5, U_sq = 2 - 4 sqrt(0.5)):
     # eu(B challenges A) = 4/3 - 2 - U_sq = 0.16176; eu(A challenges B) = 8/3 - 2 - U_sq = 1.49509
@@ -109,16 +122,17 @@ def test_published_round_by_hand() -> None:
     u_sq = 2 - 4 * np.sqrt(0.5)
     assert eu_ij[0, 1, 0] == pytest.approx(4 / 3 - 2 - u_sq)
     assert eu_ji[0, 1, 0] == pytest.approx(8 / 3 - 2 - u_sq)
-    res = engine.solve(_two_actors())
+    res = ExpectedUtility(rounds=1, kernel=kernel).solve(_two_actors())
     assert res.history_positions is not None
     np.testing.assert_array_equal(res.history_positions[0, 1], [0.0, 0.0])
     assert res.forecast[0] == 0.0
 
 
-def test_scholz_code_two_actors_do_not_move() -> None:
+@both_kernels
+def test_scholz_code_two_actors_do_not_move(kernel: E.Kernel) -> None:
     # With the all-pairs normalisation P_AB = 1/3 and P_BA = 1/6; B then sees
     # eu(A challenges B) = 4/3 - 2 - U_sq = 0.16176 < |eu(B challenges A)| = 0.50491: no offer.
-    res = ExpectedUtility(variant="scholz-code", rounds=3).solve(_two_actors())
+    res = ExpectedUtility(variant="scholz-code", rounds=3, kernel=kernel).solve(_two_actors())
     assert res.history_positions is not None
     np.testing.assert_array_equal(res.history_positions[0, -1], [0.0, 1.0])
 
@@ -160,8 +174,9 @@ def test_fixed_risk_attitude_is_used() -> None:
     np.testing.assert_allclose(r[0], [2.0, 1.0])
 
 
-def test_published_stops_when_nothing_moves() -> None:
-    res = ExpectedUtility().solve(_two_actors())
+@both_kernels
+def test_published_stops_when_nothing_moves(kernel: E.Kernel) -> None:
+    res = ExpectedUtility(kernel=kernel).solve(_two_actors())
     assert res.rounds == 2  # round 1 moves B, round 2 moves nothing
 
 

@@ -37,9 +37,11 @@ from detente.forecast import (
     Forecast,
     run_scenario,
 )
-from detente.history.deu import backtest_deu, read_deu
-from detente.scenario.actors import load_actor_file
+from detente.history.deu import DeuData, backtest_deu, read_deu
+from detente.history.ensemble import backtest_ensemble, cross_validate, load_weights
+from detente.scenario.actors import ActorFile, Issue, load_actor_file
 from detente.scenario.coercion import Scenario, load_scenario
+from detente.scenario.ktab import spatial_table
 from detente.scenario.params import Param
 from detente.scenario.sample import (
     Lens,
@@ -48,7 +50,14 @@ from detente.scenario.sample import (
     load_lens,
     parameter_ranges,
 )
-from detente.solve import ExchangeForecast, IssueForecast, solve_issues
+from detente.solve import (
+    ISSUE_MODELS,
+    ExchangeForecast,
+    IssueForecast,
+    SpatialForecast,
+    solve_issues,
+    solve_spatial,
+)
 from detente.store import RunStore
 from detente.store import diff as store_diff
 
@@ -72,6 +81,7 @@ class Model(StrEnum):
     median = "median"
     eum = "eum"
     exchange = "exchange"
+    smp = "smp"
 
 
 class Variant(StrEnum):
@@ -121,7 +131,8 @@ def solve(
     actors: Annotated[
         Path,
         typer.Argument(
-            help="Actor table: .csv (one issue) or .yaml, or a DECIDE #A/#P/#M/#D file."
+            help="Actor table: .csv (one issue, or KTAB's format) or .yaml, "
+            "or a DECIDE #A/#P/#M/#D file."
         ),
     ],
     model: Annotated[
@@ -162,7 +173,10 @@ def solve(
             )
     if variant is Variant.scholz_code and q != 1.0:
         _fail("--q applies to the published variant only (Scholz's program uses Q = 1)")
-    models = (model.value,) if model else ENGINE_NAMES
+    if model is Model.smp:
+        _solve_smp(data.path, data, issues, as_json, plot)
+        return
+    models = (model.value,) if model else ISSUE_MODELS
     if plot is not None:
         _check_new_file(plot, force)
         if "eum" not in models:
@@ -234,6 +248,52 @@ def _print_exchange(joint: ExchangeForecast) -> None:
     out.print(per_round)
 
 
+def _solve_smp(
+    path: str, data: ActorFile, issues: list[Issue], as_json: bool, plot: Path | None
+) -> None:
+    """The SMP takes the selected issues together, as the dimensions of one decision."""
+    if plot is not None:
+        _fail("--plot draws the EUM's rounds; it needs the eum model")
+    try:
+        table = spatial_table(data, issues)
+    except InputError as exc:
+        _fail(str(exc))
+    fc = solve_spatial(table)
+    if as_json:
+        _print_json({"file": path, **fc.to_dict()})
+        return
+    _print_spatial(fc)
+
+
+def _print_spatial(fc: SpatialForecast) -> None:
+    doc = fc.to_dict()
+    smp = doc["models"]["smp"]
+    if doc["title"]:
+        out.print(f"[bold]{escape(doc['title'])}[/]")
+    table = Table(
+        title=f"SMP (KTAB's Spatial Model of Politics), {smp['turns']} turns",
+        title_justify="left",
+    )
+    for col in ("dimension", "expected", "most probable"):
+        table.add_column(col, justify="left" if col == "dimension" else "right")
+    for k, dim in enumerate(doc["dimensions"]):
+        table.add_row(escape(dim), f"{smp['forecast'][k]:.2f}", f"{smp['most_probable'][k]:.2f}")
+    out.print(table)
+    actors = Table(title="Actors (positions by dimension)", title_justify="left")
+    for col in ("actor", "capability", "start", "final", "P(final)"):
+        actors.add_column(col, justify="left" if col == "actor" else "right")
+    for a in doc["actors"]:
+        final = smp["final_positions"][a["name"]]
+        actors.add_row(
+            escape(a["name"]),
+            f"{a['capability']:g}",
+            " ".join(f"{x:.1f}" for x in a["position"]),
+            " ".join(f"{x:.1f}" for x in final),
+            f"{smp['final_probabilities'][a['name']]:.3f}",
+        )
+    out.print(actors)
+
+
 def _with_meta(f: IssueForecast, path: str, eum: ExpectedUtility) -> dict[str, Any]:
     doc = {"file": path, **f.to_dict()}
     if "eum" in doc["models"]:
@@ -291,14 +351,40 @@ def backtest_deu_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Only this forecaster: an engine, or 'ensemble' (the shipped weights, fitted on "
+            "the development split; its members use their default settings).",
+        ),
+    ] = None,
+    cv: Annotated[
+        int | None,
+        typer.Option(
+            "--cv",
+            min=2,
+            help="With --model ensemble: K-fold cross-validation on FILE, folds grouped by "
+            "proposal, weights refitted inside each fold; compared with the compromise model.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the CV folds and bootstrap.")] = 0,
 ) -> None:
     """Run every engine on every DEU issue with an outcome; mean and median absolute error."""
     try:
         data = read_deu(file, capability=capability.value)
     except InputError as exc:
         _fail(str(exc))
-    with _progress("engines", len(ENGINE_NAMES)) as tick:
-        result = backtest_deu(data, progress=tick, variant=variant.value)
+    if cv is not None and model != "ensemble":
+        _fail("--cv goes with --model ensemble")
+    if model == "ensemble":
+        _backtest_ensemble(file, data, capability.value, cv, seed, as_json, store, no_store)
+        return
+    if model is not None and model not in ENGINE_NAMES:
+        _fail(f"unknown model {model!r}; expected one of {', '.join(ENGINE_NAMES)}, ensemble")
+    chosen = ENGINE_NAMES if model is None else (model,)
+    with _progress("engines", len(chosen)) as tick:
+        result = backtest_deu(data, models=chosen, progress=tick, variant=variant.value)
     result["capability"] = capability.value
     result["eum_variant"] = variant.value
     models: dict[str, Any] = result["models"]  # type: ignore[assignment]
@@ -326,6 +412,82 @@ def backtest_deu_cmd(
     for name, s in rows:
         table.add_row(name, str(s["n"]), f"{s['mae']:.2f}", f"{s['median_ae']:.2f}")
     out.print(table)
+
+
+def _backtest_ensemble(
+    file: Path,
+    data: DeuData,
+    capability: str,
+    cv: int | None,
+    seed: int,
+    as_json: bool,
+    store: Path | None,
+    no_store: bool,
+) -> None:
+    """``backtest deu --model ensemble [--cv K]``: the shipped weights, or their CV on FILE."""
+    shipped = load_weights()
+    with _progress("members", len(shipped.members)) as tick:
+        if cv is None:
+            result = backtest_ensemble(data, shipped, progress=tick)
+        else:
+            try:
+                result = cross_validate(data, cv, shipped.members, seed=seed, progress=tick)
+            except ValueError as exc:
+                _fail(str(exc))
+    result["capability"] = capability
+    args = {
+        "file": str(file),
+        "capability": capability,
+        "model": "ensemble",
+        "cv": cv,
+        "seed": seed,
+    }
+    if cv is None:
+        summary = {"n_issues": result["n_issues"], "mae": result["models"]["ensemble"]["mae"]}
+    else:
+        summary = {"n_issues": result["n_issues"], "cv_mae": result["cv_mae"]}
+    _record(store, no_store, "backtest deu", args, summary, result)
+    if as_json:
+        _print_json(result)
+        return
+    if cv is None:
+        w = ", ".join(f"{k} {v:.4f}" for k, v in result["ensemble"]["weights"].items())
+        table = Table(
+            title=f"DEU backtest, ensemble ({w}): {result['n_issues']} issues",
+            title_justify="left",
+        )
+        for col in ("forecast", "n", "mean abs. error", "median abs. error"):
+            table.add_column(col, justify="left" if col == "forecast" else "right")
+        for name, sc in result["models"].items():
+            table.add_row(name, str(sc["n"]), f"{sc['mae']:.2f}", f"{sc['median_ae']:.2f}")
+        out.print(table)
+        return
+    table = Table(
+        title=f"DEU ensemble, {cv}-fold CV by proposal: {result['n_issues']} issues, "
+        f"{result['n_proposals']} proposals (95% bootstrap over proposals)",
+        title_justify="left",
+    )
+    for col in ("forecast", "CV MAE", "95% interval", "median abs. error"):
+        table.add_column(col, justify="left" if col == "forecast" else "right")
+    for name, iv in result["cv_mae"].items():
+        table.add_row(
+            name,
+            f"{iv['estimate']:.2f}",
+            f"{iv['low']:.2f} - {iv['high']:.2f}",
+            f"{result['cv_median_ae'][name]:.2f}",
+        )
+    d = result["difference_ensemble_minus_compromise"]
+    table.add_row(
+        "ensemble - compromise", f"{d['estimate']:+.2f}", f"{d['low']:+.2f} - {d['high']:+.2f}", ""
+    )
+    out.print(table)
+    if d["high"] < 0:
+        verdict = "beats the compromise model: the interval of the difference is below 0"
+    elif d["low"] > 0:
+        verdict = "does worse than the compromise model: the interval of the difference is above 0"
+    else:
+        verdict = "does not beat the compromise model: the interval of the difference includes 0"
+    out.print(f"Out of sample the ensemble {verdict}.")
 
 
 DrawsOpt = Annotated[

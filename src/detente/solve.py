@@ -11,7 +11,14 @@ from detente.engines import ENGINE_NAMES, EngineResult, make_engine
 from detente.engines.base import FloatArray, clip_to_veto, weighted_median
 from detente.engines.eum import ExpectedUtility
 from detente.engines.exchange import DEFAULT_ROUNDS, Exchange, ExchangeResult, IssueArrays
+from detente.engines.smp import SMPResult, SpatialPolitics
 from detente.scenario.actors import Issue
+from detente.scenario.ktab import SpatialTable
+
+#: Engines that give a forecast per issue (``solve_issues``; the exchange model runs on the
+#: issues together but forecasts each); the SMP (``solve_spatial``) takes the issues of a file
+#: together, as the dimensions of one decision, and is run only on its own (``--model smp``).
+ISSUE_MODELS: tuple[str, ...] = tuple(m for m in ENGINE_NAMES if m != "smp")
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class IssueForecast:
 
 
 def solve_issue(
-    issue: Issue, models: tuple[str, ...] = ENGINE_NAMES, eum: ExpectedUtility | None = None
+    issue: Issue, models: tuple[str, ...] = ISSUE_MODELS, eum: ExpectedUtility | None = None
 ) -> IssueForecast:
     """Forecast ``issue`` with each engine in ``models`` (EUM settings from ``eum``)."""
     arrays = issue.arrays()
@@ -160,7 +167,7 @@ def solve_exchange(
 
 def solve_issues(
     issues: list[Issue],
-    models: tuple[str, ...] = ENGINE_NAMES,
+    models: tuple[str, ...] = ISSUE_MODELS,
     eum: ExpectedUtility | None = None,
     actor_order: list[str] | None = None,
     exchange_rounds: int = DEFAULT_ROUNDS,
@@ -214,3 +221,50 @@ def exchange_table(
     order = tuple(tuple(row[a] for a in issue.names) for issue in issues)
     table = IssueArrays.from_2d(cap, pos, sal, present, lower, upper, order)
     return table, names
+
+
+@dataclass(frozen=True)
+class SpatialForecast:
+    """The SMP's forecast for the issues of a table taken as dimensions (a single draw)."""
+
+    table: SpatialTable
+    result: SMPResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form. ``models.smp.history[t][i][k]``: actor i's position on dimension k
+        after turn t (0-100, turn 0 the input, actors in file order); ``forecast`` the expected
+        position per dimension; ``most_probable`` the likeliest distinct final position."""
+        res = self.result
+        turns = int(res.turns[0])
+        final = res.history[0, turns]
+        names = self.table.actors
+        entry: dict[str, Any] = {
+            "forecast": res.expected[0].tolist(),
+            "most_probable": res.most_probable[0].tolist(),
+            "turns": turns,
+            "history": res.history[0, : turns + 1].tolist(),
+            "risk": res.risk[0, : turns + 1].tolist(),
+            "final_positions": dict(zip(names, final.tolist(), strict=True)),
+            "final_probabilities": dict(zip(names, res.actor_probability[0].tolist(), strict=True)),
+        }
+        return {
+            "title": self.table.title,
+            "dimensions": self.table.dimensions,
+            "actors": [
+                {"name": a, "capability": c, "position": p, "salience": s}
+                for a, c, p, s in zip(
+                    names,
+                    self.table.capability,
+                    self.table.position,
+                    self.table.salience,
+                    strict=True,
+                )
+            ],
+            "models": {"smp": entry},
+        }
+
+
+def solve_spatial(table: SpatialTable, engine: SpatialPolitics | None = None) -> SpatialForecast:
+    """Run the SMP on a table's issues taken as dimensions."""
+    engine = engine or SpatialPolitics()
+    return SpatialForecast(table=table, result=engine.solve_nd(table.arrays()))

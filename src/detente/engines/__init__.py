@@ -5,8 +5,11 @@ from detente.engines.compromise import Compromise
 from detente.engines.eum import VARIANTS, ExpectedUtility
 from detente.engines.exchange import Exchange, IssueArrays
 from detente.engines.median import Median
+from detente.engines.smp import SMPResult, SpatialActors, SpatialPolitics
 
-ENGINE_NAMES: tuple[str, ...] = ("compromise", "median", "eum", "exchange")
+#: Every engine by name: ``solve --model``, the DEU backtest and a coercion scenario's ``engine:``
+#: (``detente.scenario.coercion.EngineName``, which a test holds to this list) follow it.
+ENGINE_NAMES: tuple[str, ...] = ("compromise", "median", "eum", "exchange", "smp")
 
 
 def make_engine(name: str, **settings: object) -> Engine:
@@ -14,6 +17,8 @@ def make_engine(name: str, **settings: object) -> Engine:
 
     ``exchange`` is Stokman's exchange model: on one issue (this interface) it has nothing to
     trade and gives the mean; :meth:`Exchange.solve_issues` runs it on several issues.
+    ``smp`` is KTAB's Spatial Model of Politics: this interface runs it on one dimension;
+    :meth:`SpatialPolitics.solve_nd` takes several issues as the dimensions of one decision.
     """
     if name == "compromise":
         return Compromise()
@@ -23,6 +28,8 @@ def make_engine(name: str, **settings: object) -> Engine:
         return ExpectedUtility(**settings)  # type: ignore[arg-type]
     if name == "exchange":
         return Exchange()
+    if name == "smp":
+        return SpatialPolitics()
     raise ValueError(f"unknown model {name!r}; expected one of {', '.join(ENGINE_NAMES)}")
 
 
@@ -37,5 +44,8 @@ __all__ = [
     "ExpectedUtility",
     "IssueArrays",
     "Median",
+    "SMPResult",
+    "SpatialActors",
+    "SpatialPolitics",
     "make_engine",
 ]

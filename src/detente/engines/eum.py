@@ -17,14 +17,25 @@ Two variants (``docs/engines.md`` explains each difference):
 Arrays: B draws, n actors. Every step is an array operation over ``(B, n, n)`` or
 ``(B, n, n, n)``; draws are processed in chunks to bound memory, which cannot change any number
 because draws never interact.
+
+Batches of at least ``KERNEL_MIN_DRAWS`` draws run instead through a compiled kernel
+(:mod:`detente.engines._eum_kernel`, numba) that mirrors this code operation by operation, one
+draw at a time; it is imported only then, so a single table never pays for a compiler. Without
+numba the numpy code runs everything. The two agree on 10-round trajectories of random tables to
+1e-9, except where the model compares two (nearly) equal quantities and the last bit decides; past
+about 30 rounds the model amplifies last-bit differences until a discrete choice flips, so long
+trajectories are reproducible bit for bit within one build (one code path), not across them
+(``docs/engines.md`` gives the measured rates).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +53,14 @@ from detente.engines.base import (
 
 Variant = Literal["published", "scholz-code"]
 VARIANTS: tuple[Variant, ...] = ("published", "scholz-code")
+Kernel = Literal["auto", "compiled", "numpy"]
+KERNELS: tuple[Kernel, ...] = ("auto", "compiled", "numpy")
+
+#: ``kernel="auto"`` uses the compiled kernel from this many draws on (and numpy below): importing
+#: numba and loading the kernel from its cache costs 0.4-1 s once per process, which pays off only
+#: for batches; a single table solves in milliseconds with numpy. A fixed threshold (not "whatever
+#: is loaded already") keeps a batch's numbers independent of what ran before in the process.
+KERNEL_MIN_DRAWS = 1000
 
 #: Elements of the largest temporary array per chunk of draws (bounds memory, keeps caches warm).
 _CHUNK_ELEMENTS = 1_000_000
@@ -236,6 +255,10 @@ class ExpectedUtility(Engine):
     q, t:
         Q, the probability that a challenged actor does not resist, and T, the probability that
         the status quo improves (Scholz eq. 8). The paper's worked example uses Q = T = 1.
+    kernel:
+        ``"auto"`` (default): the compiled kernel for batches of at least ``KERNEL_MIN_DRAWS``
+        draws when numba is installed, numpy otherwise; ``"compiled"``: always the kernel (an
+        error without numba); ``"numpy"``: always numpy.
     """
 
     variant: Variant = "published"
@@ -244,12 +267,15 @@ class ExpectedUtility(Engine):
     t: float = 1.0
     max_rounds: int = 100
     tol: float = 1e-3
+    kernel: Kernel = "auto"
 
     name = "eum"
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown EUM variant {self.variant!r}; expected one of {VARIANTS}")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"unknown EUM kernel {self.kernel!r}; expected one of {KERNELS}")
 
     @property
     def _fixed_rounds(self) -> int | None:
@@ -257,22 +283,25 @@ class ExpectedUtility(Engine):
             return self.rounds
         return 10 if self.variant == "scholz-code" else None
 
-    def solve(self, actors: ActorArrays) -> EngineResult:
+    def solve(self, actors: ActorArrays, chunk: int | None = None) -> EngineResult:
+        """Solve every draw; ``chunk`` (draws per chunk) only bounds memory: no number depends
+        on it (``tests/test_eum_kernel.py``)."""
         b, n = actors.position.shape
         per_draw = n**3 if n <= _DIRECT_MAX_ACTORS else n * n
-        chunk = max(1, _CHUNK_ELEMENTS // per_draw)
+        if chunk is None:
+            chunk = max(1, _CHUNK_ELEMENTS // per_draw)
+        run = partial(self._solve_chunk_and_mean, kernel=self._kernel_for(b))
         slices = [actors.take(slice(i, i + chunk)) for i in range(0, b, chunk)]
         if len(slices) == 1:
-            parts = [self._solve_chunk(slices[0])]
+            parts = [run(slices[0])]
         else:
-            # numpy releases the GIL inside its loops, so threads use every core; chunks of
-            # draws are independent, so the numbers do not depend on how they are scheduled.
+            # numpy and the compiled kernel release the GIL, so threads use every core; chunks
+            # of draws are independent, so the numbers do not depend on how they are scheduled.
             with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
-                parts = list(pool.map(self._solve_chunk, slices))
-        rounds = max(p.shape[1] for p in parts)
-        hist = np.concatenate([_pad_rounds(p, rounds) for p in parts], axis=0)
-        weight = actors.weight()[:, None, :]
-        hist_mean = weighted_mean(hist, np.broadcast_to(weight, hist.shape))
+                parts = list(pool.map(run, slices))
+        rounds = max(h.shape[1] for h, _ in parts)
+        hist = np.concatenate([_pad_rounds(h, rounds) for h, _ in parts], axis=0)
+        hist_mean = np.concatenate([_pad_rounds(m, rounds) for _, m in parts], axis=0)
         final = hist[:, -1, :]
         forecast = weighted_median(final, actors.weight())
         return EngineResult(
@@ -281,7 +310,29 @@ class ExpectedUtility(Engine):
             history_mean=hist_mean,
         )
 
-    def _solve_chunk(self, actors: ActorArrays) -> FloatArray:
+    def _solve_chunk_and_mean(
+        self, actors: ActorArrays, kernel: Callable[..., Any] | None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Positions by round and their capability x salience weighted mean, for one chunk.
+
+        The mean is taken row by row, so per chunk (on the chunk's thread) it is the same as on
+        the whole batch; a stopped draw's repeated last round has its last mean.
+        """
+        hist = self._solve_chunk(actors, kernel)
+        return hist, weighted_mean(hist, actors.weight()[:, None, :])
+
+    def _kernel_for(self, draws: int) -> Callable[..., Any] | None:
+        """The compiled kernel's entry point if this batch uses it, else ``None`` (numpy)."""
+        if self.kernel == "numpy" or (self.kernel == "auto" and draws < KERNEL_MIN_DRAWS):
+            return None
+        kernel = compiled_kernel()
+        if kernel is None and self.kernel == "compiled":
+            raise RuntimeError("kernel='compiled' needs numba, which is not installed")
+        return kernel
+
+    def _solve_chunk(
+        self, actors: ActorArrays, kernel: Callable[..., Any] | None = None
+    ) -> FloatArray:
         """Positions by round, ``(B, rounds + 1, n)``, for one chunk of draws.
 
         The published variant first puts each draw's actors in a canonical order (by position,
@@ -290,7 +341,7 @@ class ExpectedUtility(Engine):
         table's order, which it uses to break ties.
         """
         if self.variant == "scholz-code":
-            return self._run(actors)
+            return self._run(actors, kernel)
         risk = actors.risk if actors.risk is not None else np.zeros_like(actors.position)
         keys = (np.nan_to_num(risk, nan=9.0), actors.salience, actors.capability, actors.position)
         order = np.lexsort(keys, axis=-1)
@@ -300,11 +351,11 @@ class ExpectedUtility(Engine):
             salience=np.take_along_axis(actors.salience, order, axis=1),
             risk=None if actors.risk is None else np.take_along_axis(actors.risk, order, axis=1),
         )
-        hist = self._run(canonical)
+        hist = self._run(canonical, kernel)
         inverse = np.argsort(order, axis=1)
         return np.take_along_axis(hist, inverse[:, None, :], axis=2)
 
-    def _run(self, actors: ActorArrays) -> FloatArray:
+    def _run(self, actors: ActorArrays, kernel: Callable[..., Any] | None = None) -> FloatArray:
         x0 = actors.position
         span = x0.max(axis=1) - x0.min(axis=1)
         risk = actors.risk if actors.risk is not None else np.full_like(x0, np.nan)
@@ -317,6 +368,8 @@ class ExpectedUtility(Engine):
         )
         fixed = self._fixed_rounds
         limit = fixed if fixed is not None else self.max_rounds
+        if kernel is not None:
+            return self._run_compiled(kernel, state, fixed is not None, limit)
         history = [state.x.copy()]
         active = np.ones(x0.shape[0], dtype=bool)
         x = state.x
@@ -331,6 +384,33 @@ class ExpectedUtility(Engine):
             x = new_x
             history.append(x.copy())
         return np.stack(history, axis=1)
+
+    def _run_compiled(
+        self, kernel: Callable[..., Any], st: EUMState, fixed: bool, limit: int
+    ) -> FloatArray:
+        """:meth:`_run` through the compiled kernel: the same rounds, one draw at a time."""
+        b, n = st.x.shape
+        hist = np.empty((b, limit + 1, n))
+        stops = np.zeros(b, dtype=np.int64)
+        as_c = np.ascontiguousarray
+        kernel(
+            as_c(st.x, dtype=np.float64),
+            as_c(st.c, dtype=np.float64),
+            as_c(st.s, dtype=np.float64),
+            as_c(st.span, dtype=np.float64),
+            as_c(st.fixed_r, dtype=np.float64),
+            limit,
+            fixed,
+            float(self.tol),
+            float(self.q),
+            float(self.t),
+            self.variant == "published",
+            hist,
+            stops,
+        )
+        # as the numpy loop: a chunk runs until its last draw stops
+        rounds = limit if fixed or b == 0 else int(stops.max())
+        return hist[:, : rounds + 1, :]
 
     def _round(self, st: EUMState) -> FloatArray:
         """One round: risk exponents, then every actor's offers, then all move at once."""
@@ -469,14 +549,24 @@ def _published_moves(x: FloatArray, eu_ij: FloatArray, eu_ji: FloatArray) -> Flo
     return np.where(offer.any(axis=2), chosen, x)
 
 
+def compiled_kernel() -> Callable[..., Any] | None:
+    """The compiled kernel's entry point, imported (and compiled or loaded) on first use;
+    ``None`` when numba is not installed."""
+    try:
+        from detente.engines._eum_kernel import solve_batch
+    except ImportError:
+        return None
+    return solve_batch
+
+
 def _pick(values: FloatArray, index: np.ndarray) -> FloatArray:
     """values[b, i, index[b, i]]."""
     return np.take_along_axis(values, index[:, :, None], axis=2)[:, :, 0]
 
 
 def _pad_rounds(hist: FloatArray, rounds: int) -> FloatArray:
-    """Repeat the last round of a stopped run so that every chunk has the same length."""
+    """Repeat the last round (axis 1) of a stopped run so that every chunk has the same length."""
     missing = rounds - hist.shape[1]
     if missing <= 0:
         return hist
-    return np.concatenate([hist, np.repeat(hist[:, -1:, :], missing, axis=1)], axis=1)
+    return np.concatenate([hist, np.repeat(hist[:, -1:], missing, axis=1)], axis=1)

@@ -110,7 +110,11 @@ class ActorFile(BaseModel):
 
 def load_actor_file(path: str | Path) -> ActorFile:
     """Read a CSV or YAML actor table (by extension: .csv, or .yaml/.yml), or a DECIDE file
-    (``#A/#P/#M/#D`` rows; any extension, recognised by its first row)."""
+    (``#A/#P/#M/#D`` rows; any extension, recognised by its first row).
+
+    A CSV file whose first line is KTAB's scenario line is read in KTAB's format
+    (:mod:`detente.scenario.ktab`), one issue per dimension.
+    """
     from detente.scenario.decide import looks_like_decide, read_decide
 
     p = Path(path)
@@ -118,7 +122,10 @@ def load_actor_file(path: str | Path) -> ActorFile:
     if suffix in (".csv", ".txt", ".tsv", "") and p.is_file() and looks_like_decide(read_text(p)):
         return read_decide(p)
     if suffix == ".csv":
-        return read_actor_csv(p)
+        from detente.scenario.ktab import is_ktab_csv, read_ktab_csv  # ktab imports this module
+
+        text = read_text(p)
+        return read_ktab_csv(p, text) if is_ktab_csv(text) else read_actor_csv(p)
     if suffix in (".yaml", ".yml"):
         return read_actor_yaml(p)
     raise InputError(

@@ -51,7 +51,7 @@ ChannelName = Literal["public", "secret", "mediated"]
 CHANNELS: tuple[str, ...] = ("public", "secret", "mediated")
 #: What already links the two governments at the start.
 StandingChannel = Literal["none", "working_level", "diplomatic"]
-EngineName = Literal["compromise", "median", "eum", "exchange"]
+EngineName = Literal["compromise", "median", "eum", "exchange", "smp"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
