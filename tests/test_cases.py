@@ -62,3 +62,19 @@ def test_backtest_cases_cli_json(tmp_path: Path) -> None:
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert {"brier", "base_rate_brier", "log_loss", "calibration"} <= set(doc)
     assert detente("backtest", "cases", tmp_path).returncode == 2  # no case there
+
+
+def test_every_number_of_every_case_is_dated_and_known_by_the_start() -> None:
+    """docs/codebook.md, the as-of rule: every value's source is dated, and a forecast as of the
+    start may use every value it can see (values inside later phases and events are dated when
+    those became known, and the run does not see them)."""
+    from detente.forecast import as_of_index
+    from detente.scenario.coercion import iter_params
+
+    library = cases.load_library(ROOT / "examples" / "cases")
+    assert len(library) >= 40
+    for _, scn in library:
+        undated = [p for p, param, _ in iter_params(scn) if param.dated is None]
+        assert not undated, f"{scn.id}: {undated[:3]}"
+        assert as_of_index(scn, scn.start) == 0
+        assert scn.outcome is not None and scn.outcome.source
