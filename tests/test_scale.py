@@ -204,3 +204,17 @@ def test_cli_on_a_dask_scheduler(cluster: str) -> None:
 
 def test_environment_has_no_stray_dask_config() -> None:
     assert "DASK_SCHEDULER_ADDRESS" not in os.environ
+
+
+def test_a_backend_can_hand_results_over_without_keeping_them() -> None:
+    from detente.backends import LocalBackend
+
+    got: dict[int, int] = {}
+    ticks: list[int] = []
+    for workers in (1, 2):
+        got.clear()
+        out = LocalBackend(workers).map(
+            lambda x: x * x, [1, 2, 3, 4], ticks.append, got.__setitem__, keep=False
+        )
+        assert out == [] and got == {0: 1, 1: 4, 2: 9, 3: 16}
+    assert len(ticks) == 8

@@ -349,8 +349,16 @@ def run_scenario(
     params = draw_params(scenario, draws, seed, lens, fixed, coefficients)
     chunks = split_rows(scenario, params, months, chunk_rows, origin)
     runner = backend if backend is not None else LocalBackend()
-    parts = runner.map(simulate_chunk, chunks, progress)
-    paths = Trajectories.concat(parts)
+    # each chunk is written into one preallocated result as it finishes, then dropped
+    paths = Trajectories.empty(draws, origin + months + 1, len(scenario.factions))
+    step = max(1, chunk_rows)
+    runner.map(
+        simulate_chunk,
+        chunks,
+        progress,
+        on_result=lambda k, part: paths.put(k * step, part),
+        keep=False,
+    )
     return Forecast(
         scenario=scenario,
         draws=draws,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -30,8 +30,11 @@ class Backend(Protocol):
         items: Sequence[T],
         progress: Progress | None = None,
         on_result: OnResult | None = None,
+        keep: bool = True,
     ) -> list[R]:
-        """fn over items, results in the order of items; ``progress(1)`` after each one."""
+        """fn over items, results in the order of items; ``progress(1)`` after each one. With
+        ``keep=False`` results go only to ``on_result`` (a caller writing them into one
+        preallocated array) and the list returned is empty, so no result is held twice."""
 
     def close(self) -> None:
         """Release what the backend holds (a cluster it started)."""
@@ -51,11 +54,13 @@ class LocalBackend:
         items: Sequence[T],
         progress: Progress | None = None,
         on_result: OnResult | None = None,
+        keep: bool = True,
     ) -> list[R]:
         results: dict[int, R] = {}
 
         def done(k: int, res: R) -> None:
-            results[k] = res
+            if keep:
+                results[k] = res
             if on_result:
                 on_result(k, res)
             if progress:
@@ -64,17 +69,31 @@ class LocalBackend:
         if len(items) <= 1 or self.workers == 1:
             for k, item in enumerate(items):
                 done(k, fn(item))
-            return [results[k] for k in range(len(items))]
+            return [results[k] for k in range(len(items))] if keep else []
         pool = ThreadPoolExecutor(max_workers=min(self.workers, len(items)))
-        futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
+        futures: dict[Future[Any], int]
+        if keep:
+            futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
+        else:
+            # the result goes to on_result in the worker and is dropped there: a finished future
+            # holds None, not a chunk (callers write disjoint rows, so threads do not collide)
+            def hand_over(k: int, item: T) -> None:
+                if on_result:
+                    on_result(k, fn(item))
+
+            futures = {pool.submit(hand_over, k, item): k for k, item in enumerate(items)}
         try:
             for fut in as_completed(futures):
-                done(futures[fut], fut.result())
+                res = fut.result()
+                if keep:
+                    done(futures[fut], res)
+                elif progress:
+                    progress(1)
         finally:
             for fut in futures:
                 fut.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
-        return [results[k] for k in range(len(items))]
+        return [results[k] for k in range(len(items))] if keep else []
 
     def close(self) -> None:
         return None
@@ -107,6 +126,7 @@ class DaskBackend:
         items: Sequence[T],
         progress: Progress | None = None,
         on_result: OnResult | None = None,
+        keep: bool = True,
     ) -> list[R]:
         from distributed import as_completed as dask_completed
 
@@ -116,15 +136,18 @@ class DaskBackend:
         try:
             for fut in dask_completed(futures):
                 k = index[fut.key]
-                results[k] = fut.result()
+                res = fut.result()
+                fut.release()
+                if keep:
+                    results[k] = res
                 if on_result:
-                    on_result(k, results[k])
+                    on_result(k, res)
                 if progress:
                     progress(1)
         except BaseException:
             self.client.cancel(futures)
             raise
-        return [results[k] for k in range(len(items))]
+        return [results[k] for k in range(len(items))] if keep else []
 
     def close(self) -> None:
         self.client.close()

@@ -64,6 +64,25 @@ class Trajectories:
         return self.series["p_talks"]
 
     @classmethod
+    def empty(cls, draws: int, months: int, factions: int) -> Trajectories:
+        """Room for ``draws`` rows, to be filled chunk by chunk with :meth:`put`."""
+        return cls(
+            series={name: np.empty((draws, months)) for name in SERIES},
+            position=np.empty((draws, months, factions)),
+            salience=np.empty((draws, months, factions)),
+            capability=np.empty((draws, months, factions)),
+        )
+
+    def put(self, start: int, part: Trajectories) -> None:
+        """Copy ``part`` into rows ``start ..`` (the same numbers as :meth:`concat` gives)."""
+        stop = start + part.position.shape[0]
+        for name, values in part.series.items():
+            self.series[name][start:stop] = values
+        self.position[start:stop] = part.position
+        self.salience[start:stop] = part.salience
+        self.capability[start:stop] = part.capability
+
+    @classmethod
     def concat(cls, parts: list[Trajectories]) -> Trajectories:
         """Stack chunks of draws back together, in order."""
         if len(parts) == 1:
