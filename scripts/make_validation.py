@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parents[1]
 HORIZONS = ("6", "12", "24", "36")
 
 
+def calibration_rows(rows: list[dict[str, Any]]) -> str:
+    """The rows of a calibration table: bin, cases, mean forecast, observed frequency."""
+    return "\n".join(
+        f"| {r['bin']} | {r['n']} | "
+        + ("-" if r["mean_forecast"] is None else f"{r['mean_forecast']:.2f}")
+        + " | "
+        + ("-" if r["observed"] is None else f"{r['observed']:.2f}")
+        + " |"
+        for r in rows
+    )
+
+
 def verdict(lenses: dict[str, Any]) -> str:
     """Which thesis history favours, by how much, and how sure, in one paragraph."""
     named = {n: v for n, v in lenses.items() if n != "telling_cases"}
@@ -245,14 +257,7 @@ def main() -> None:
     )
     excluded = "; ".join(f"{k} ({v})" for k, v in lib.get("excluded", {}).items()) or "none"
     pressure = pressure_table()
-    calib = "\n".join(
-        f"| {r['bin']} | {r['n']} | "
-        + ("-" if r["mean_forecast"] is None else f"{r['mean_forecast']:.2f}")
-        + " | "
-        + ("-" if r["observed"] is None else f"{r['observed']:.2f}")
-        + " |"
-        for r in lib["calibration"]
-    )
+    calib = calibration_rows(lib["calibration"])
     ov = lib.get("outside_view", {})
     cv_by_h = "\n".join(
         f"| {h} | {v['n']} | {v['brier']:.3f} [{v['brier_ci'][0]:.3f}-{v['brier_ci'][1]:.3f}]"
@@ -265,14 +270,7 @@ def main() -> None:
         f" | {v['unfitted_brier']:.3f} |"
         for o, v in cvd.get("by_origin", {}).items()
     )
-    cv_calib = "\n".join(
-        f"| {r['bin']} | {r['n']} | "
-        + ("-" if r["mean_forecast"] is None else f"{r['mean_forecast']:.2f}")
-        + " | "
-        + ("-" if r["observed"] is None else f"{r['observed']:.2f}")
-        + " |"
-        for r in cvd["calibration"]
-    )
+    cv_calib = calibration_rows(cvd["calibration"])
     hk = str(cvd["horizon"])
     cv_cases = "\n".join(
         f"| {c['id']} | {c['p'][hk]:.2f} | {c['unfitted'][hk]:.2f} | {c['outcome'][hk]} |"

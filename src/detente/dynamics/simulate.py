@@ -19,8 +19,8 @@ from detente.dynamics.inputs import CaseInputs
 from detente.engines import Engine
 from detente.engines.base import BoolArray, FloatArray
 
-#: The monthly series, in the order of ``Trajectories.series``.
-SERIES = (
+#: The state series that runs report (the first part of ``Trajectories.series``).
+REPORTED_STATE = (
     "pressure",
     "evasion",
     "substitution",
@@ -30,6 +30,9 @@ SERIES = (
     "instability",
     "trust",
     "stance",
+)
+#: The series the choice produces.
+CHOICE_SERIES = (
     "willingness",
     "utility",
     "hazard",
@@ -40,6 +43,8 @@ SERIES = (
     "p_mediated",
     "p_talks",
 )
+#: The monthly series, in the order of ``Trajectories.series``.
+SERIES = REPORTED_STATE + CHOICE_SERIES
 #: The channels through which talks open, in the order of the last axis of channel arrays.
 CHANNELS = ("public", "secret", "mediated")
 
@@ -95,21 +100,9 @@ class Trajectories:
         )
 
 
-#: The series the state loop produces (no choice coefficient enters them).
-STATE_SERIES = (
-    "pressure",
-    "evasion",
-    "substitution",
-    "pain",
-    "discontent",
-    "rally",
-    "instability",
-    "trust",
-    "stance",
-    "elite_share",
-    "own_position",
-    "own_salience",
-)
+#: The series the state loop produces (no choice coefficient enters them): those reported, and
+#: what the choice reads besides.
+STATE_SERIES = REPORTED_STATE + ("elite_share", "own_position", "own_salience")
 
 
 @dataclass(frozen=True)
@@ -371,20 +364,6 @@ def choose_month_major(
         ):
             out[name][t] = value_t
     return out
-
-
-#: The series the choice produces.
-CHOICE_SERIES = (
-    "willingness",
-    "utility",
-    "hazard",
-    "successor",
-    "survival",
-    "p_public",
-    "p_secret",
-    "p_mediated",
-    "p_talks",
-)
 
 
 def _override(current: FloatArray, new: FloatArray) -> FloatArray:
