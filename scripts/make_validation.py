@@ -17,6 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 HORIZONS = ("6", "12", "24", "36")
 
 
+def score_rows(scores: dict[str, dict[str, Any]]) -> str:
+    """Rows of a scores table: key, cases, Brier and log loss of the model and the base rate."""
+    return "\n".join(
+        f"| {k} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f} | {v['log_loss']:.3f}"
+        f" | {v['base_rate_log_loss']:.3f} |"
+        for k, v in scores.items()
+    )
+
+
 def calibration_rows(rows: list[dict[str, Any]]) -> str:
     """The rows of a calibration table: bin, cases, mean forecast, observed frequency."""
     return "\n".join(
@@ -245,16 +254,8 @@ def main() -> None:
         f" | {c['kind']}{', ' + c['talks_month'] if c['talks_month'] else ''} |"
         for c in lib["cases"]
     )
-    by_h = "\n".join(
-        f"| {h} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f} | {v['log_loss']:.3f}"
-        f" | {v['base_rate_log_loss']:.3f} |"
-        for h, v in lib["by_horizon"].items()
-    )
-    by_o = "\n".join(
-        f"| {o} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f} | {v['log_loss']:.3f}"
-        f" | {v['base_rate_log_loss']:.3f} |"
-        for o, v in lib.get("by_origin", {}).items()
-    )
+    by_h = score_rows(lib["by_horizon"])
+    by_o = score_rows(lib.get("by_origin", {}))
     excluded = "; ".join(f"{k} ({v})" for k, v in lib.get("excluded", {}).items()) or "none"
     pressure = pressure_table()
     calib = calibration_rows(lib["calibration"])

@@ -313,7 +313,7 @@ def _unseen_prefixes(scenario: Scenario, month: int) -> list[str]:
         out += [
             f"sender_side.elections[{k}]."
             for k, e in enumerate(scenario.sender_side.elections)
-            if parse_month(e.announced or e.month) > month
+            if parse_month(e.known_from) > month
         ]
     return out
 

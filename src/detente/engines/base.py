@@ -22,8 +22,23 @@ BoolArray = NDArray[np.bool_]
 _TIE_RTOL = 1e-12
 
 
+class DrawsAndActors:
+    """The sizes of an actor table with a leading draw axis: ``position`` is ``(draws, actors,
+    ...)`` in every table of this package."""
+
+    position: FloatArray
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.position.shape[0])
+
+    @property
+    def n_actors(self) -> int:
+        return int(self.position.shape[1])
+
+
 @dataclass(frozen=True)
-class ActorArrays:
+class ActorArrays(DrawsAndActors):
     """The actors of one decision, as arrays of shape ``(draws, actors)``.
 
     ``salience`` is on the 0-1 scale (a file's 0-100 divided by 100). ``risk`` is Bueno de
@@ -58,14 +73,6 @@ class ActorArrays:
             risk=None if risk is None else row(risk),
             veto=None if veto is None else np.asarray(veto, dtype=bool),
         )
-
-    @property
-    def n_draws(self) -> int:
-        return int(self.position.shape[0])
-
-    @property
-    def n_actors(self) -> int:
-        return int(self.position.shape[1])
 
     def weight(self) -> FloatArray:
         """Capability x salience, the weight of each actor in every engine here."""

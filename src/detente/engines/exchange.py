@@ -36,6 +36,7 @@ from detente.engines import _exchange_kernel as kern
 from detente.engines.base import (
     ActorArrays,
     BoolArray,
+    DrawsAndActors,
     Engine,
     EngineResult,
     FloatArray,
@@ -57,7 +58,7 @@ _GAIN_TIE = 1e-11
 
 
 @dataclass(frozen=True)
-class IssueArrays:
+class IssueArrays(DrawsAndActors):
     """Actors on several issues at once: arrays ``(draws, actors, issues)``.
 
     ``position`` is on each issue's own scale, from ``lower`` to ``upper`` (shape ``(issues,)``;
@@ -105,14 +106,6 @@ class IssueArrays:
             upper=np.full(m, 100.0) if upper is None else np.asarray(upper, dtype=np.float64),
             order=order,
         )
-
-    @property
-    def n_draws(self) -> int:
-        return int(self.position.shape[0])
-
-    @property
-    def n_actors(self) -> int:
-        return int(self.position.shape[1])
 
     @property
     def n_issues(self) -> int:

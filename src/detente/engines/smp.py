@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from detente.engines.base import (
     ActorArrays,
     BoolArray,
+    DrawsAndActors,
     Engine,
     EngineResult,
     FloatArray,
@@ -70,7 +71,7 @@ _BLOCK_ELEMENTS = 131_072
 
 
 @dataclass(frozen=True)
-class SpatialActors:
+class SpatialActors(DrawsAndActors):
     """Actors in several dimensions: ``capability`` ``(draws, actors)``, ``position`` and
     ``salience`` ``(draws, actors, dims)``; positions 0-100, saliences 0-1 (each actor's
     saliences summing to at most 1, as KTAB requires)."""
@@ -97,14 +98,6 @@ class SpatialActors:
             position=actors.position[:, :, None],
             salience=actors.salience[:, :, None],
         )
-
-    @property
-    def n_draws(self) -> int:
-        return int(self.position.shape[0])
-
-    @property
-    def n_actors(self) -> int:
-        return int(self.position.shape[1])
 
     @property
     def n_dims(self) -> int:

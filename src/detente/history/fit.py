@@ -38,7 +38,8 @@ from detente.dynamics.inputs import CaseInputs
 from detente.dynamics.simulate import State, choose_month_major, month_major, simulate_state
 from detente.engines.base import FloatArray
 from detente.forecast import make_stance_engine
-from detente.scenario.coercion import Scenario, parse_month
+from detente.history.cases import talks_index
+from detente.scenario.coercion import Scenario
 from detente.scenario.params import Param
 from detente.scenario.sample import build_case, build_coefficients, draw_params
 
@@ -85,18 +86,14 @@ def observed(scn: Scenario) -> tuple[str, int] | None:
     """What a case's record says for the likelihood: ("direct" | "mediated", month index) for
     first talks within its horizon, ("censored", horizon) otherwise; None when talks were under
     way in the start month (nothing to learn as of its end)."""
-    o = scn.outcome
-    if o is None:
-        raise ValueError(f"{scn.id}: no outcome")
     horizon = scn.horizon
-    if not o.talks or o.month is None or o.kind in ("side", "none"):
+    m = talks_index(scn)
+    if m is None or m > horizon:
         return ("censored", horizon)
-    m = parse_month(o.month) - scn.start_month
     if m <= 0:
         return None
-    if m > horizon:
-        return ("censored", horizon)
-    return ("direct" if o.kind == "direct" else "mediated", m)
+    assert scn.outcome is not None  # talks_index has checked
+    return ("direct" if scn.outcome.kind == "direct" else "mediated", m)
 
 
 def prepare(

@@ -154,18 +154,11 @@ class FactionChange(_Strict):
     salience: P100 | None = None
 
 
-class Event(_Strict):
-    """Something that happens in ``month`` and became known in ``announced`` (default: month)."""
+class _Dated(_Strict):
+    """Something in ``month`` that became known in ``announced`` (default: its month)."""
 
     month: str
     announced: str | None = None
-    type: EventType
-    source: str = Field(min_length=1)
-    by: str | None = None
-    channel: ChannelName | None = None
-    via: str | None = None
-    scale: PScale | None = None
-    changes: dict[str, FactionChange] | None = None
 
     _check = field_validator("month")(_month_field)
     _check_announced = field_validator("announced")(_optional_month)
@@ -175,16 +168,23 @@ class Event(_Strict):
         return self.announced or self.month
 
 
-class SenderElection(_Strict):
+class Event(_Dated):
+    """Something that happens in ``month`` and became known in ``announced`` (default: month)."""
+
+    type: EventType
+    source: str = Field(min_length=1)
+    by: str | None = None
+    channel: ChannelName | None = None
+    via: str | None = None
+    scale: PScale | None = None
+    changes: dict[str, FactionChange] | None = None
+
+
+class SenderElection(_Dated):
     """An election in the sender's country, on the calendar by ``announced``."""
 
-    month: str
-    announced: str | None = None
     source: str = Field(min_length=1)
     openness_after: P01 | None = None
-
-    _check = field_validator("month")(_month_field)
-    _check_announced = field_validator("announced")(_optional_month)
 
 
 class SenderSide(_Strict):

@@ -443,7 +443,7 @@ def _sender_calendar(
     elections = scn.sender_side.elections if scn.sender_side is not None else []
     t = np.arange(months)
     for k, election in enumerate(elections):
-        if scn.month_index(election.announced or election.month) > as_of:
+        if scn.month_index(election.known_from) > as_of:
             continue
         at = scn.month_index(election.month)
         ahead = np.where(t <= at, at - t, np.inf).astype(np.float64)
