@@ -218,3 +218,34 @@ def test_a_backend_can_hand_results_over_without_keeping_them() -> None:
         )
         assert out == [] and got == {0: 1, 1: 4, 2: 9, 3: 16}
     assert len(ticks) == 8
+
+
+def test_ctrl_c_while_chunks_are_being_submitted_cancels_the_rest() -> None:
+    """A Ctrl-C that lands while the local backend is still submitting chunks must cancel those
+    submitted and not yet started, not leave the workers to run them all before the exit."""
+    import threading
+
+    from detente.backends import LocalBackend
+
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def slow(x: int) -> int:
+        time.sleep(0.3)
+        with lock:
+            calls.append(x)
+        return x
+
+    class Interrupted(list[int]):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield from (0, 1, 2)  # two start on the two workers, the third waits
+            raise KeyboardInterrupt
+
+        def __len__(self) -> int:
+            return 10
+
+    with pytest.raises(KeyboardInterrupt):
+        LocalBackend(2).map(slow, Interrupted())
+    time.sleep(1.0)
+    # at most the two already running finish; without the cancel, all three would run
+    assert len(calls) < 3

@@ -71,20 +71,23 @@ class LocalBackend:
                 done(k, fn(item))
             return [results[k] for k in range(len(items))] if keep else []
         pool = ThreadPoolExecutor(max_workers=min(self.workers, len(items)))
-        futures: dict[Future[Any], int]
-        if keep:
-            futures = {pool.submit(fn, item): k for k, item in enumerate(items)}
-        else:
-            # the result goes to on_result in the worker and is dropped there: a finished future
-            # holds None, not a chunk (callers write disjoint rows, so threads do not collide)
-            def hand_over(k: int, item: T) -> None:
-                if on_result:
-                    on_result(k, fn(item))
 
-            futures = {pool.submit(hand_over, k, item): k for k, item in enumerate(items)}
+        # the result goes to on_result in the worker and is dropped there: a finished future
+        # holds None, not a chunk (callers write disjoint rows, so threads do not collide)
+        def hand_over(k: int, item: T) -> None:
+            res = fn(item)
+            if on_result:
+                on_result(k, res)
+
+        futures: dict[Future[Any], int] = {}
         try:
+            # submitting inside the try: a Ctrl-C that lands while chunks are being submitted
+            # still cancels them, rather than leaving the workers to run them all before exit
+            for k, item in enumerate(items):
+                fut = pool.submit(fn, item) if keep else pool.submit(hand_over, k, item)
+                futures[fut] = k
             for fut in as_completed(futures):
-                res = fut.result()
+                res: Any = fut.result()
                 if keep:
                     done(futures[fut], res)
                 elif progress:
@@ -130,10 +133,12 @@ class DaskBackend:
     ) -> list[R]:
         from distributed import as_completed as dask_completed
 
-        futures = [self.client.submit(fn, item, pure=False) for item in items]
-        index = {f.key: k for k, f in enumerate(futures)}
+        futures: list[Any] = []
         results: dict[int, R] = {}
         try:
+            # submitted inside the try, so that a Ctrl-C meanwhile cancels what was submitted
+            futures.extend(self.client.submit(fn, item, pure=False) for item in items)
+            index = {f.key: k for k, f in enumerate(futures)}
             for fut in dask_completed(futures):
                 k = index[fut.key]
                 res = fut.result()
