@@ -148,6 +148,9 @@ def test_ctrl_c_on_the_cli_writes_the_finished_points(tmp_path: Path) -> None:
          "leader.legacy_weight=0:1:400", "--grid", "sender_image.trust=0:1:50",
          "--draws", "500", "-o", str(out)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as a shell gives its foreground job: whatever this test process does with SIGINT
+        # (a library may ignore it), the command starts with the default disposition
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     time.sleep(6)
     proc.send_signal(signal.SIGINT)
