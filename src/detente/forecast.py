@@ -13,6 +13,7 @@ from detente.dynamics.simulate import CHANNELS, SERIES, Trajectories, simulate
 from detente.engines import Engine, make_engine
 from detente.engines.base import FloatArray
 from detente.errors import InputError
+from detente.limits import RunLimits, check_run
 from detente.scenario.coercion import Scenario, format_month, iter_params, parse_month
 from detente.scenario.params import Param
 from detente.scenario.sample import (
@@ -330,6 +331,7 @@ def run_scenario(
     progress: Progress | None = None,
     as_of: str | None = None,
     coefficients: dict[str, Param] | None = None,
+    limits: RunLimits | None = None,
 ) -> Forecast:
     """Draw every number, simulate every draw, and label the result.
 
@@ -341,14 +343,19 @@ def run_scenario(
     check them first with :func:`detente.scenario.sample.check_fixed`. Draws are simulated in
     chunks of ``chunk_rows`` on ``backend`` (default: this machine); the numbers do not depend on
     either. ``coefficients`` replaces the shipped global coefficients (a lens then applies on
-    top of them).
+    top of them). ``limits`` (default :func:`detente.limits.library_limits`) caps the run's
+    size and estimated memory before any work (an :class:`InputError` past them).
     """
     origin = as_of_index(scenario, as_of)
     months = horizon if horizon is not None else scenario.horizon
+    runner = backend if backend is not None else LocalBackend()
+    # chunks on a cluster work in its memory: only the result is held here
+    workers = 0 if runner.name == "dask" else getattr(runner, "workers", None)
+    total = origin + months + 1
+    check_run(draws, total, len(scenario.factions), scenario.engine, limits, workers, chunk_rows)
     fixed = fixed or {}
     params = draw_params(scenario, draws, seed, lens, fixed, coefficients)
     chunks = split_rows(scenario, params, months, chunk_rows, origin)
-    runner = backend if backend is not None else LocalBackend()
     # each chunk is written into one preallocated result as it finishes, then dropped
     paths = Trajectories.empty(draws, origin + months + 1, len(scenario.factions))
     step = max(1, chunk_rows)

@@ -12,6 +12,7 @@ from detente.engines.base import FloatArray, clip_to_veto, weighted_median
 from detente.engines.eum import ExpectedUtility
 from detente.engines.exchange import DEFAULT_ROUNDS, Exchange, ExchangeResult, IssueArrays
 from detente.engines.smp import SMPResult, SpatialPolitics
+from detente.limits import check_actors
 from detente.scenario.actors import Issue
 from detente.scenario.ktab import SpatialTable
 
@@ -174,8 +175,11 @@ def solve_issues(
 ) -> tuple[list[IssueForecast], ExchangeForecast | None]:
     """Every engine on every issue; the exchange model on all the issues at once.
 
-    Each issue's ``exchange`` result is its forecast from the joint run.
+    Each issue's ``exchange`` result is its forecast from the joint run. An issue with more
+    actors than :mod:`detente.limits` allows is refused before any engine runs.
     """
+    for issue in issues:
+        check_actors(len(issue.actors), file=f"issue {issue.id}")
     single = tuple(m for m in models if m != "exchange")
     forecasts = [solve_issue(i, single, eum) for i in issues]
     if "exchange" not in models:
@@ -265,6 +269,7 @@ class SpatialForecast:
 
 
 def solve_spatial(table: SpatialTable, engine: SpatialPolitics | None = None) -> SpatialForecast:
-    """Run the SMP on a table's issues taken as dimensions."""
+    """Run the SMP on a table's issues taken as dimensions (within :mod:`detente.limits`)."""
+    check_actors(len(table.actors), file=table.path)
     engine = engine or SpatialPolitics()
     return SpatialForecast(table=table, result=engine.solve_nd(table.arrays()))
