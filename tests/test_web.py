@@ -24,7 +24,7 @@ def client(tmp_path: Path) -> TestClient:
     folder.mkdir()
     shutil.copy(IRAN_2018, folder / "iran-2018.yaml")
     (tmp_path / "secret.yaml").write_text("not for the dashboard")
-    return TestClient(create_app(folder, tmp_path / "runs.sqlite"))
+    return TestClient(create_app(folder, tmp_path / "runs.sqlite"), base_url="http://localhost")
 
 
 def test_health_scenarios_and_schema(client: TestClient) -> None:
@@ -68,7 +68,7 @@ def test_bad_requests_are_422(client: TestClient, body: dict[str, object], needl
 
 def test_request_size_is_capped(client: TestClient) -> None:
     res = client.post("/api/run", content=b"x" * 1_500_000, headers={"content-type": "text/plain"})
-    assert res.status_code == 422 and "too large" in res.json()["detail"]
+    assert res.status_code == 413 and "too large" in res.json()["detail"]
 
 
 def test_paths_outside_the_folder_are_refused(client: TestClient) -> None:
@@ -100,5 +100,7 @@ def test_save_makes_a_new_file_and_never_overwrites(client: TestClient, tmp_path
 
 
 def test_examples_folder_serves(tmp_path: Path) -> None:
-    c = TestClient(create_app(ROOT / "examples" / "cases", tmp_path / "r.sqlite"))
+    c = TestClient(
+        create_app(ROOT / "examples" / "cases", tmp_path / "r.sqlite"), base_url="http://localhost"
+    )
     assert "iran-2012.yaml" in c.get("/api/scenarios").json()

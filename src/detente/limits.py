@@ -85,7 +85,7 @@ def library_limits() -> RunLimits:
 SERVER_LIMITS = RunLimits(
     max_factions=30,
     max_draws=20_000,
-    max_months=120,
+    max_months=121,  # the start month and 120 more
     max_bytes=1280 * 2**20,
     max_work=2.2e8,  # about 20 s of one core of the benchmark machine
     chunk_rows=1000,

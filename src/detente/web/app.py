@@ -2,7 +2,9 @@
 
 Safety on a shared machine: scenarios are read from and saved to one configured folder, by name
 only (no path ever comes from a request); saving never overwrites; YAML is parsed safely; request
-size, draws and horizon are capped (422 with a clear message).
+size, draws and horizon are capped (422 with a clear message). What keeps the server up under
+load and hostile requests (Host check, streamed body cap, headers, the run pool) is in
+``guards``, ``runner`` and ``pool`` (docs/limits.md).
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from typing import Any, Literal
 
 import yaml
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente import __version__
 from detente.errors import InputError
-from detente.forecast import DEFAULT_SEED, run_scenario
-from detente.scenario.coercion import scenario_from_text
-from detente.scenario.sample import load_lens
+from detente.forecast import DEFAULT_SEED
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore
+from detente.web.guards import install_guards
+from detente.web.runner import RunService, lifespan, parse_scenario
+from detente.web.settings import ServerSettings
 
 MAX_BODY_BYTES = 1_000_000
 MAX_DRAWS = 20_000
@@ -39,7 +43,7 @@ class RunRequest(BaseModel):
 
     scenario: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
     draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
-    seed: int = Field(default=DEFAULT_SEED, ge=0)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**63 - 1)
     horizon: int | None = Field(default=None, ge=1, le=MAX_HORIZON)
     lens: Literal["author", "proponent"] | None = None
     record: bool = False
@@ -63,31 +67,28 @@ def _scenario_path(folder: Path, name: str) -> Path:
     return path
 
 
-def create_app(scenarios: Path, store: Path | None = None) -> FastAPI:
-    """The dashboard for the scenarios in ``scenarios`` (a folder), runs in ``store``."""
+def create_app(
+    scenarios: Path, store: Path | None = None, settings: ServerSettings | None = None
+) -> FastAPI:
+    """The dashboard for the scenarios in ``scenarios`` (a folder), runs in ``store``, within
+    ``settings`` (default: answering to this machine's names only)."""
     folder = scenarios.resolve()
+    settings = settings or ServerSettings()
     app = FastAPI(
         title="detente dashboard",
         version=__version__,
         description="Forecasts of whether pressure brings a government to direct talks.",
+        lifespan=lifespan,
     )
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Response:
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY_BYTES):
-            return JSONResponse(
-                {"detail": f"request too large: at most {MAX_BODY_BYTES:,} bytes"}, 422
-            )
-        response: Response = await call_next(request)
-        return response
+    install_guards(app, settings)
+    runs_service = app.state.runs = RunService(settings)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return resources.files("detente.web").joinpath("index.html").read_text(encoding="utf-8")
 
     @app.get("/api/health")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     @app.get("/api/scenarios")
@@ -101,28 +102,23 @@ def create_app(scenarios: Path, store: Path | None = None) -> FastAPI:
             raise HTTPException(404, f"no scenario {name!r}")
         text = path.read_text(encoding="utf-8")
         try:
-            scenario_from_text(text, name)
+            parse_scenario(text, name)
             data = load_yaml_text(text, name)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
         return {"name": name, "text": text, "data": data}
 
     @app.post("/api/run")
-    def run(req: RunRequest) -> dict[str, Any]:
-        """The same result as ``detente run --json``."""
-        try:
-            scn = scenario_from_text(req.scenario, "scenario")
-            lens = load_lens(req.lens) if req.lens else None
-        except InputError as exc:
-            raise HTTPException(422, str(exc)) from None
-        if req.horizon is None and scn.horizon > MAX_HORIZON:
-            raise HTTPException(422, f"horizon {scn.horizon}: at most {MAX_HORIZON} months here")
-        forecast = run_scenario(scn, req.draws, req.seed, req.horizon, lens)
-        doc = forecast.to_dict()
+    async def run(req: RunRequest, request: Request) -> dict[str, Any]:
+        """The same result as ``detente run --json`` (run in the pool: ``runner``)."""
+        scn, doc = await runs_service.forecast(
+            request, req.scenario, req.draws, req.seed, req.horizon, req.lens
+        )
         if req.record:
-            doc["run_id"] = RunStore(store).add(
+            doc["run_id"] = await run_in_threadpool(
+                RunStore(store).add,
                 "dashboard run",
-                {"draws": req.draws, "seed": req.seed, "horizon": forecast.horizon,
+                {"draws": req.draws, "seed": req.seed, "horizon": doc["horizon"],
                  "lens": req.lens},
                 {"horizons": doc["horizons"], "even_odds_month": doc["even_odds_month"]},
                 dict(doc),
@@ -149,7 +145,7 @@ def create_app(scenarios: Path, store: Path | None = None) -> FastAPI:
     def save(req: SaveRequest) -> dict[str, str]:
         path = _scenario_path(folder, req.name)
         try:
-            scn = scenario_from_text(req.scenario, req.name)
+            scn = parse_scenario(req.scenario, req.name)
             data = load_yaml_text(req.scenario, req.name)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None

@@ -1,0 +1,97 @@
+"""``/api/run``'s work: admission to the pool, the checks before any work, the run in a child.
+
+Every refusal is one line: a full pool is a 503 with ``Retry-After``; bad YAML, a run over the
+server's limits (:data:`detente.limits.SERVER_LIMITS`: factions, draws x months, memory, and
+the work budget that weighs the EUM's cost) or over the time limit is a 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+
+from detente.errors import InputError
+from detente.limits import check_run
+from detente.scenario.coercion import Scenario, scenario_from_text
+from detente.web.pool import ClientGone, PoolFull, RunFailed, RunPool, RunRefused, RunTimeout
+from detente.web.settings import ServerSettings
+from detente.web.worker import forecast_doc
+from detente.web.yamlcheck import check_yaml_text
+
+#: Scenario texts parsed at once (pure Python: more would only share the same core).
+PARSE_AT_ONCE = 2
+
+
+def parse_scenario(text: str, file: str) -> Scenario:
+    """A scenario from request text, after the bounded look at its YAML (InputError if bad)."""
+    check_yaml_text(text, file)
+    try:
+        return scenario_from_text(text, file)
+    except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(file, None, f"cannot be read ({type(exc).__name__})") from None
+
+
+class RunService:
+    """The pool and the checks, one per app (``app.state.runs``)."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.pool = RunPool(settings.run_slots, settings.run_queue, settings.run_timeout)
+        self._parse: anyio.CapacityLimiter | None = None
+
+    async def parse(self, text: str, file: str) -> Scenario:
+        if self._parse is None:
+            self._parse = anyio.CapacityLimiter(PARSE_AT_ONCE)
+        return await anyio.to_thread.run_sync(parse_scenario, text, file, limiter=self._parse)
+
+    async def forecast(
+        self,
+        request: Request,
+        text: str,
+        draws: int,
+        seed: int,
+        horizon: int | None,
+        lens: str | None,
+    ) -> tuple[Scenario, dict[str, Any]]:
+        """The scenario and ``detente run --json``'s document for it, or an HTTPException."""
+        lim = self.settings.limits
+        try:
+            async with self.pool.admit():
+                scn = await self.parse(text, "scenario")
+                months = horizon if horizon is not None else scn.horizon
+                if horizon is None and months > lim.max_months - 1:
+                    raise InputError("scenario", "horizon", f"{months}: at most 120 months here")
+                check_run(draws, months + 1, len(scn.factions), scn.engine, lim, lim.workers,
+                          lim.chunk_rows or 1000)  # fmt: skip
+                args = (scn, draws, seed, horizon, lens, lim)
+                doc = await self.pool.run(forecast_doc, args, request.is_disconnected)
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from None
+        except PoolFull:
+            retry = {"Retry-After": str(self.settings.retry_after)}
+            raise HTTPException(503, "every run slot is busy; try again shortly", retry) from None
+        except RunRefused as exc:
+            raise HTTPException(422, str(exc)) from None
+        except RunTimeout:
+            secs = f"{self.settings.run_timeout:g}"
+            raise HTTPException(422, f"the run took over {secs} s, the limit here") from None
+        except ClientGone:
+            raise HTTPException(400, "the client disconnected; the run was stopped") from None
+        except RunFailed as exc:
+            raise HTTPException(500, f"the run failed: {exc}") from None
+        return scn, doc
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, kill the runs still going (the server's graceful deadline has passed)."""
+    yield
+    service = getattr(app.state, "runs", None)
+    if isinstance(service, RunService):
+        service.pool.shutdown()
