@@ -1,0 +1,93 @@
+"""The run limits (``detente.limits``): the memory estimate, the caps, the one-line refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detente.backends import LocalBackend
+from detente.dynamics.simulate import SERIES, Trajectories
+from detente.errors import InputError
+from detente.forecast import run_scenario
+from detente.limits import (
+    MEMORY_ENV,
+    SERIES_PER_MONTH,
+    SERVER_LIMITS,
+    check_actors,
+    check_run,
+    estimate_run_bytes,
+    library_limits,
+    result_bytes,
+    run_work,
+)
+from detente.scenario import load_actor_file
+from detente.scenario.coercion import load_scenario
+from detente.solve import solve_issues
+
+from .test_cli import IRAN_2018
+
+
+def test_the_result_estimate_is_the_preallocated_result() -> None:
+    assert len(SERIES) == SERIES_PER_MONTH
+    paths = Trajectories.empty(300, 37, 7)
+    held = sum(a.nbytes for a in paths.series.values())
+    held += paths.position.nbytes + paths.salience.nbytes + paths.capability.nbytes
+    assert result_bytes(300, 37, 7) == held == 300 * 37 * (18 + 21) * 8
+
+
+def test_the_documented_maximum_draws_is_refused_before_any_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--draws 1000000`` needed about 20 GB (issue 13): now one line, before drawing."""
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    scn = load_scenario(IRAN_2018)
+    # 200 MiB + 1e6 x 37 x 39 x 8 (the result) + 2 x 5,000 x 37 x 39 x 24 (chunks in flight)
+    assert estimate_run_bytes(1_000_000, 37, 7, 5000, 2) == 12_100_035_200
+    with pytest.raises(InputError) as info:
+        run_scenario(scn, draws=1_000_000, backend=LocalBackend(2))
+    assert str(info.value) == (
+        "run: 1,000,000 draws x 37 months x 7 factions needs about 11.3 GiB of memory; the "
+        "limit is 8.0 GiB (fewer draws or months; docs/limits.md says how to go beyond)"
+    )
+
+
+def test_the_memory_cap_is_raised_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MEMORY_ENV, "16")
+    check_run(1_000_000, 37, 7, "compromise", workers=2)
+    assert library_limits().max_bytes == 16 * 2**30
+    monkeypatch.setenv(MEMORY_ENV, "lots")
+    with pytest.raises(InputError, match="DETENTE_MAX_RUN_GIB: expected a number of GiB"):
+        library_limits()
+
+
+def test_on_a_cluster_only_the_result_is_held_here() -> None:
+    assert estimate_run_bytes(1000, 37, 7, workers=0) == 200 * 2**20 + result_bytes(1000, 37, 7)
+
+
+def test_caps_on_factions_draws_months() -> None:
+    with pytest.raises(InputError, match=r"^run: factions: 201 factions; at most 200 here$"):
+        check_run(10, 10, 201, "compromise")
+    with pytest.raises(InputError, match=r"^request: draws: 20,001 draws; at most 20,000 here$"):
+        check_run(20_001, 10, 7, "compromise", SERVER_LIMITS)
+    with pytest.raises(InputError, match=r"^request: horizon: 122 months; at most 121 here$"):
+        check_run(10, 122, 7, "compromise", SERVER_LIMITS)
+
+
+def test_the_work_budget_weighs_the_engine() -> None:
+    assert run_work(10, 10, 7, "compromise") == 10 * 10 * 20
+    assert run_work(10, 10, 7, "eum") == 10 * 10 * (20 + 95 * 49)
+    # the server's caps in full pass with the compromise; the EUM at the same size does not
+    check_run(20_000, 121, 7, "compromise", SERVER_LIMITS, 1, 1000)
+    with pytest.raises(InputError, match="too much work"):
+        check_run(20_000, 121, 7, "eum", SERVER_LIMITS, 1, 1000)
+
+
+def test_an_actor_table_over_the_cap_is_refused(tmp_path: Path) -> None:
+    rows = "".join(f"a{k},1,{k % 100},50\n" for k in range(2001))
+    path = tmp_path / "many.csv"
+    path.write_text("actor,capability,position,salience\n" + rows)
+    issues = load_actor_file(path).issues
+    with pytest.raises(InputError, match=r"2,001 actors; at most 2,000 here$"):
+        solve_issues(issues)
+    check_actors(2000)
