@@ -30,7 +30,7 @@ from detente.web.settings import ServerSettings
 
 from .test_cli import IRAN_2018
 
-EXAMPLES = int(os.environ.get("DETENTE_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("DETENTE_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -72,7 +72,9 @@ def report() -> Iterator[None]:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -94,18 +96,35 @@ def mutated(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+# weighted towards scenarios that load, so that runs and saves are exercised, not only refusals
 scenarios = st.one_of(
-    st.just(TEXT), mutated(), st.sampled_from(HOSTILE), st.text(max_size=200), json_values
+    st.just(TEXT),
+    mutated(),
+    mutated(),
+    st.sampled_from(HOSTILE),
+    st.text(max_size=200),
+    json_values,
 )
-draws = st.one_of(st.integers(1, 40), st.sampled_from([0, -1, 2**63, 20_001, 10**40]), json_values)
+small = st.integers(1, 40)
+draws = st.one_of(small, small, st.sampled_from([0, -1, 2**63, 20_001, 10**40]), json_values)
 run_bodies = st.fixed_dictionaries(
     {"scenario": scenarios, "draws": draws},
     optional={
-        "seed": st.one_of(st.integers(-1, 2**64), json_values),
-        "horizon": st.one_of(st.integers(-1, 130), json_values),
+        "seed": st.one_of(st.integers(0, 2**63 - 1), st.integers(-1, 2**64), json_values),
+        "horizon": st.one_of(st.integers(1, 60), st.integers(-1, 130), json_values),
         "lens": st.sampled_from(["author", "proponent", "optimist", None, 5]),
         "record": st.one_of(st.booleans(), json_values),
         "junk": json_values,
+    },
+)
+# requests a well-meaning client sends: every field valid, the scenario perhaps edited
+valid_run_bodies = st.fixed_dictionaries(
+    {"scenario": st.one_of(st.just(TEXT), mutated()), "draws": small},
+    optional={
+        "seed": st.integers(0, 2**63 - 1),
+        "horizon": st.integers(1, 60),
+        "lens": st.sampled_from(["author", "proponent", None]),
+        "record": st.booleans(),
     },
 )
 names = st.one_of(
@@ -116,6 +135,12 @@ names = st.one_of(
 save_bodies = st.fixed_dictionaries({"name": names, "scenario": scenarios})
 
 
+def post(path: str, body: Any) -> Any:
+    """As a client may send it: NaN and Infinity included (Python's JSON reads them)."""
+    raw = json.dumps(body).encode()
+    return client().post(path, content=raw, headers={"content-type": "application/json"})
+
+
 def check(res: Any) -> None:
     status = res.status_code
     if 200 <= status < 300:
@@ -124,19 +149,21 @@ def check(res: Any) -> None:
     detail = res.json().get("detail") if res.content[:1] == b"{" else None
     one_line = isinstance(detail, str) and "\n" not in detail and len(detail) <= 300
     OUTCOMES[f"{status // 100}xx one-line" if one_line else f"{status} other"] += 1
+    if os.environ.get("DETENTE_FUZZ_SHOW"):
+        print(status, str(detail)[:150])
     assert 400 <= status < 500 and one_line, (status, res.text[:300])
 
 
 @FUZZ
-@given(body=run_bodies)
+@given(body=valid_run_bodies | run_bodies)
 def test_fuzz_run(body: dict[str, Any]) -> None:
-    check(client().post("/api/run", json=body))
+    check(post("/api/run", body))
 
 
 @FUZZ
 @given(body=save_bodies)
 def test_fuzz_save(body: dict[str, Any]) -> None:
-    check(client().post("/api/save", json=body))
+    check(post("/api/save", body))
 
 
 @settings(FUZZ, max_examples=max(50, EXAMPLES // 3))
