@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from multiprocessing.connection import Connection
@@ -26,6 +27,8 @@ import anyio
 #: How often a waiting run looks at its child and its client (seconds).
 POLL_SECONDS = 0.05
 DISCONNECT_EVERY = 0.25
+#: How much lower a run process's priority is than the server's.
+RUN_NICENESS = 5
 
 
 class PoolFull(Exception):
@@ -59,6 +62,9 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
     """In the child: ``fn(*args)`` and its outcome sent back as ("ok" | "input" | "error", x)."""
     from detente.errors import InputError
 
+    # runs yield the processor to the server itself: health checks and pages stay quick
+    with contextlib.suppress(OSError):
+        os.nice(RUN_NICENESS)
     try:
         conn.send(("ok", fn(*args)))
     except InputError as exc:
