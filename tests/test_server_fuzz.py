@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
@@ -171,3 +172,17 @@ def test_fuzz_save(body: dict[str, Any]) -> None:
 def test_fuzz_raw_bodies(raw: bytes) -> None:
     for path in ("/api/run", "/api/save"):
         check(client().post(path, content=raw, headers={"content-type": "application/json"}))
+
+
+@settings(FUZZ, max_examples=max(50, EXAMPLES // 3))
+@given(
+    name=st.text(max_size=120),
+    run_id=st.one_of(st.integers(), st.text(max_size=30)),
+    query=st.dictionaries(st.sampled_from(["limit", "scenario", "x"]), st.text(max_size=30)),
+)
+def test_fuzz_paths_and_queries(name: str, run_id: int | str, query: dict[str, str]) -> None:
+    c = client()
+    quoted = urllib.parse.quote(name, safe="")
+    check(c.get(f"/api/scenarios/{quoted}"))
+    check(c.get(f"/api/runs/{urllib.parse.quote(str(run_id), safe='')}"))
+    check(c.get("/api/runs", params=query))

@@ -299,3 +299,29 @@ def test_admission_is_bounded() -> None:
         assert pool.admitted == 0
 
     asyncio.run(fill())
+
+
+# --- the folder and the store: what a request can name ------------------------------------------
+
+
+def test_files_of_the_folder_that_cannot_be_read_are_one_line(
+    client: TestClient, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scenarios"
+    (folder / "latin1.yaml").write_bytes("id: caf\xe9\n".encode("latin-1"))
+    (folder / "big.yaml").write_text("# " + "x" * 1_000_001 + "\n")
+    (folder / "bomb.yaml").write_text(BOMB)
+    expected = {
+        "latin1.yaml": "latin1.yaml: not a UTF-8 text file",
+        "big.yaml": "big.yaml: 1,000,004 bytes; at most 1,000,000 here",
+        "bomb.yaml": "bomb.yaml: line 2: YAML aliases (*name) are not accepted here",
+    }
+    for name, detail in expected.items():
+        res = client.get(f"/api/scenarios/{name}")
+        assert res.status_code == 422 and res.json()["detail"] == detail, name
+
+
+def test_a_run_id_beyond_sqlite_is_404(client: TestClient) -> None:
+    for run_id in ("99999999999999999999999", str(2**63), "-1"):
+        res = client.get(f"/api/runs/{run_id}")
+        assert res.status_code == 404 and res.json()["detail"] == f"no run {run_id}"

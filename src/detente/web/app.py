@@ -27,7 +27,7 @@ from detente.forecast import DEFAULT_SEED
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore
 from detente.web.guards import install_guards
-from detente.web.runner import RunService, lifespan, parse_scenario
+from detente.web.runner import RunService, lifespan, parse_scenario, read_folder_text
 from detente.web.settings import ServerSettings
 
 MAX_BODY_BYTES = 1_000_000
@@ -100,8 +100,8 @@ def create_app(
         path = _scenario_path(folder, name)
         if not path.is_file():
             raise HTTPException(404, f"no scenario {name!r}")
-        text = path.read_text(encoding="utf-8")
         try:
+            text = read_folder_text(path, name, settings.max_body_bytes)
             parse_scenario(text, name)
             data = load_yaml_text(text, name)
         except InputError as exc:
@@ -136,6 +136,8 @@ def create_app(
 
     @app.get("/api/runs/{run_id}")
     def run_record(run_id: int) -> dict[str, Any]:
+        if not 0 <= run_id < 2**63:  # SQLite's integers: no such run, rather than an overflow
+            raise HTTPException(404, f"no run {run_id}")
         record = RunStore(store).get(run_id)
         if record is None:
             raise HTTPException(404, f"no run {run_id}")

@@ -7,8 +7,10 @@ the work budget that weighs the EUM's cost) or over the time limit is a 422.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -35,6 +37,22 @@ def parse_scenario(text: str, file: str) -> Scenario:
         if isinstance(exc, InputError):
             raise
         raise InputError(file, None, f"cannot be read ({type(exc).__name__})") from None
+
+
+def read_folder_text(path: Path, name: str, limit: int) -> str:
+    """A scenario file of the folder as text: a regular file of at most ``limit`` bytes in
+    UTF-8, else an InputError (a FIFO would block, a huge file would fill memory)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(name, None, "not a regular file")
+        if info.st_size > limit:
+            raise InputError(name, None, f"{info.st_size:,} bytes; at most {limit:,} here")
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(name, None, "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise InputError(name, None, f"cannot be read ({exc.strerror})") from None
 
 
 class RunService:
