@@ -34,6 +34,28 @@ HEALTHS = 30
 RUN_BODY = {"scenario": IRAN_2018.read_text(), "draws": 20_000, "horizon": 12}
 
 
+def start_server(tmp: Path, *extra: str) -> Server:
+    """``detente serve`` on a free loopback port, once it answers."""
+    (tmp / "scenarios").mkdir(exist_ok=True)
+    shutil.copy(IRAN_2018, tmp / "scenarios" / "iran-2018.yaml")
+    port = free_port()
+    cmd = [sys.executable, "-m", "detente", "serve", "--port", str(port), *extra]
+    cmd += ["--scenarios", str(tmp / "scenarios"), "--store", str(tmp / "runs.sqlite")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv = Server(proc, port)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if srv.request("GET", "/api/health", timeout=1)[0] == 200:
+                return srv
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise AssertionError("the server did not start")
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,31 +106,15 @@ def _children(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("load")
-    (tmp / "scenarios").mkdir()
-    shutil.copy(IRAN_2018, tmp / "scenarios" / "iran-2018.yaml")
-    port = free_port()
-    cmd = [sys.executable, "-m", "detente", "serve", "--port", str(port)]
-    cmd += ["--scenarios", str(tmp / "scenarios"), "--store", str(tmp / "runs.sqlite")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    srv = Server(proc, port)
+    srv = start_server(tmp_path_factory.mktemp("load"))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if srv.request("GET", "/api/health", timeout=1)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
-            time.sleep(0.2)
         yield srv
     finally:
-        proc.terminate()
+        srv.proc.terminate()
         try:
-            proc.wait(20)
+            srv.proc.wait(20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            srv.proc.kill()
 
 
 def test_health_stays_fast_and_nothing_is_5xx_under_load(server: Server) -> None:
@@ -188,3 +194,29 @@ def test_a_client_that_leaves_stops_its_run(server: Server) -> None:
     stopped = time.monotonic() - left
     print(f"\nrun stopped {stopped:.2f} s after its client left (the run takes ~13 s)")
     assert not server.run_children() and stopped < 3
+
+
+def test_sigterm_ends_a_runaway_run_after_the_grace_period(tmp_path: Path) -> None:
+    srv = start_server(tmp_path, "--shutdown-grace", "1")
+    try:
+        body = json.dumps({**RUN_BODY, "horizon": 120}).encode()
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+            s.sendall(
+                b"POST /api/run HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+                + body
+            )
+            deadline = time.monotonic() + 10
+            while not srv.run_children() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            runs = srv.run_children()
+            assert runs, "the run did not start"
+            asked = time.monotonic()
+            srv.proc.terminate()
+            srv.proc.wait(15)
+            took = time.monotonic() - asked
+        print(f"\nSIGTERM with a ~13 s run in flight: exited after {took:.1f} s (grace 1 s)")
+        assert took < 5 and not any(Path(f"/proc/{pid}").exists() for pid in runs)
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()

@@ -32,9 +32,18 @@ def serve(
             "default only localhost names and --host are answered (DNS rebinding is refused).",
         ),
     ] = None,
+    shutdown_grace: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            max=3600,
+            help="Seconds requests in flight may take to finish once the server is asked to "
+            "stop (SIGTERM, Ctrl-C), then they are ended and their runs killed [default: 10].",
+        ),
+    ] = None,
 ) -> None:
     """The local web dashboard: open a scenario, move its assumptions, see the forecast."""
-    from detente.web.serve import exposure_note
+    from detente.web.serve import GRACEFUL_SECONDS, exposure_note
     from detente.web.serve import serve as run_server
 
     if not scenarios.is_dir():
@@ -44,7 +53,8 @@ def serve(
     note = exposure_note(host, allow_host or [])
     if note:
         out.print(escape(note))
-    run_server(scenarios, store, host, port, allow_host or [])
+    grace = GRACEFUL_SECONDS if shutdown_grace is None else shutdown_grace
+    run_server(scenarios, store, host, port, allow_host or [], grace)
 
 
 def register(app: typer.Typer) -> None:

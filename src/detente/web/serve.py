@@ -34,7 +34,7 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        timeout_graceful_shutdown=int(graceful_seconds),
+        timeout_graceful_shutdown=max(1, round(graceful_seconds)),
         limit_concurrency=MAX_CONNECTIONS,
     )
 
