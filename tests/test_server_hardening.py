@@ -325,3 +325,12 @@ def test_a_run_id_beyond_sqlite_is_404(client: TestClient) -> None:
     for run_id in ("99999999999999999999999", str(2**63), "-1"):
         res = client.get(f"/api/runs/{run_id}")
         assert res.status_code == 404 and res.json()["detail"] == f"no run {run_id}"
+
+
+def test_a_scenario_horizon_over_the_server_cap_is_422(client: TestClient) -> None:
+    text = IRAN_2018.read_text().replace("horizon: 36", "horizon: 200")
+    res = client.post("/api/run", json={"scenario": text, "draws": 10})
+    assert res.status_code == 422
+    assert res.json()["detail"] == "scenario: horizon: 200 months; at most 120 here"
+    res = client.post("/api/run", json={"scenario": text, "draws": 10, "horizon": 12})
+    assert res.status_code == 200 and res.json()["horizon"] == 12

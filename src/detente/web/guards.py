@@ -102,9 +102,9 @@ class Guards:
         except TooLarge:
             await _reply(send, 413, f"request too large: at most {cap:,} bytes")
             return
-        await self.app(scope, _replay(body, receive), self._with_headers(send, scope["path"]))
+        await self.app(scope, _replay(body, receive), self._with_headers(send))
 
-    def _with_headers(self, send: Send, path: str) -> Send:
+    def _with_headers(self, send: Send) -> Send:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = list(_COMMON_HEADERS)

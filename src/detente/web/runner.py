@@ -84,7 +84,9 @@ class RunService:
                 scn = await self.parse(text, "scenario")
                 months = horizon if horizon is not None else scn.horizon
                 if horizon is None and months > lim.max_months - 1:
-                    raise InputError("scenario", "horizon", f"{months}: at most 120 months here")
+                    raise InputError(
+                        "scenario", "horizon", f"{months} months; at most {lim.max_months - 1} here"
+                    )
                 check_run(draws, months + 1, len(scn.factions), scn.engine, lim, lim.workers,
                           lim.chunk_rows or 1000)  # fmt: skip
                 args = (scn, draws, seed, horizon, lens, lim)
