@@ -99,6 +99,15 @@ class Server:
         return out
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is alive (a zombie, dead and waiting to be reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -176,18 +185,25 @@ def test_a_chunked_upload_over_the_cap_is_cut_short(server: Server) -> None:
     assert server.request("GET", "/api/health")[0] == 200
 
 
-def test_a_client_that_leaves_stops_its_run(server: Server) -> None:
+def start_long_run(srv: Server, s: socket.socket) -> list[int]:
+    """Send a run of about 13 s on ``s`` (without reading the answer); its process ids."""
     body = json.dumps({**RUN_BODY, "horizon": 120}).encode()
+    s.sendall(
+        b"POST /api/run HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    deadline = time.monotonic() + 10
+    while not srv.run_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runs = srv.run_children()
+    assert runs, "the run did not start"
+    return runs
+
+
+def test_a_client_that_leaves_stops_its_run(server: Server) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(
-            b"POST /api/run HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            + b"Content-Length: %d\r\n\r\n" % len(body)
-            + body
-        )
-        deadline = time.monotonic() + 10
-        while not server.run_children() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.run_children(), "the run did not start"
+        start_long_run(server, s)
     left = time.monotonic()
     while server.run_children() and time.monotonic() - left < 10:
         time.sleep(0.05)
@@ -199,24 +215,18 @@ def test_a_client_that_leaves_stops_its_run(server: Server) -> None:
 def test_sigterm_ends_a_runaway_run_after_the_grace_period(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "--shutdown-grace", "1")
     try:
-        body = json.dumps({**RUN_BODY, "horizon": 120}).encode()
         with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
-            s.sendall(
-                b"POST /api/run HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
-                + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
-                + body
-            )
-            deadline = time.monotonic() + 10
-            while not srv.run_children() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            runs = srv.run_children()
-            assert runs, "the run did not start"
+            runs = start_long_run(srv, s)
             asked = time.monotonic()
             srv.proc.terminate()
             srv.proc.wait(15)
             took = time.monotonic() - asked
         print(f"\nSIGTERM with a ~13 s run in flight: exited after {took:.1f} s (grace 1 s)")
-        assert took < 5 and not any(Path(f"/proc/{pid}").exists() for pid in runs)
+        assert took < 5
+        gone = time.monotonic() + 3  # killed; reaped once reparented
+        while any(_running(pid) for pid in runs) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert not any(_running(pid) for pid in runs)
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()
