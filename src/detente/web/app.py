@@ -2,7 +2,7 @@
 
 Safety on a shared machine: scenarios are read from and saved to one configured folder, by name
 only (no path ever comes from a request); saving never overwrites; YAML is parsed safely; request
-size, draws and horizon are capped (422 with a clear message). What keeps the server up under
+size (413), draws and horizon (422) are capped with a clear message. What keeps the server up under
 load and hostile requests (Host check, streamed body cap, headers, the run pool) is in
 ``guards``, ``runner`` and ``pool`` (docs/limits.md).
 """

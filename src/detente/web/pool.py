@@ -52,6 +52,8 @@ class RunRefused(Exception):
 
 
 def _context() -> Any:
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")  # Windows: slower to start, the same guarantees
     ctx = mp.get_context("forkserver")
     # the forkserver imports the model once; each child forked from it starts warm
     ctx.set_forkserver_preload(["detente.web.worker"])
