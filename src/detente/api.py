@@ -23,25 +23,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from detente.analysis.sensitivity import ScenarioSensitivity, scenario_sensitivity
-from detente.analysis.sweep import Axis, run_sweep
-from detente.analysis.tipping import find_tipping_point
 from detente.backends import Backend, Progress, make_backend
 from detente.engines import ENGINE_NAMES
 from detente.engines.eum import ExpectedUtility
 from detente.engines.exchange import DEFAULT_ROUNDS as DEFAULT_EXCHANGE_ROUNDS
 from detente.errors import InputError
 from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
-from detente.results import (
-    CasesBacktest,
-    Comparison,
-    DeuBacktest,
-    OutsideView,
-    Solution,
-    Sweep,
-    TiesBacktest,
-    TippingPoint,
-)
 from detente.scenario.coercion import Scenario
 from detente.scenario.coercion import load_scenario as _load_scenario_file
 from detente.scenario.params import Param
@@ -49,6 +36,18 @@ from detente.scenario.sample import Lens, check_fixed, load_coefficients, parame
 from detente.scenario.sample import load_lens as _load_lens
 
 if TYPE_CHECKING:
+    from detente.analysis.sensitivity import ScenarioSensitivity
+    from detente.analysis.sweep import Axis
+    from detente.results import (
+        CasesBacktest,
+        Comparison,
+        DeuBacktest,
+        OutsideView,
+        Solution,
+        Sweep,
+        TiesBacktest,
+        TippingPoint,
+    )
     from detente.scenario.actors import ActorFile
 
 ScenarioLike = str | os.PathLike[str] | Scenario
@@ -200,6 +199,8 @@ def compare(
     """Two forecasts on the same draws (``detente compare``): two scenarios (under at most one
     lens), one scenario under two ``lenses``, or one scenario as stated and with ``fixed``
     changes (a counterfactual). ``difference`` is the second's p minus the first's."""
+    from detente.results import Comparison
+
     lens_list = list(lenses)
     one = lens_list[0] if len(lens_list) == 1 else None
     pairs: list[tuple[ScenarioLike, LensLike, Mapping[str, float]]]
@@ -224,7 +225,7 @@ def compare(
     with backend_of(backend) as runner:
         for scn, lens_model, values in checked:
             runs.append(
-                run_scenario(
+                run(
                     scn,
                     draws=draws,
                     seed=seed,
@@ -255,6 +256,8 @@ def sensitivity(
 ) -> ScenarioSensitivity:
     """Sobol indices (S1, ST) of P(talks within the horizon) over every uncertain parameter
     (``detente sensitivity``); ``samples`` is SALib's N, a power of 2."""
+    from detente.analysis.sensitivity import scenario_sensitivity
+
     scn = load_scenario(scenario)
     _whole("samples", samples, 8, 1 << 20)
     if samples & (samples - 1):
@@ -275,6 +278,9 @@ def sensitivity(
 
 
 def _axes(scn: Scenario, grid: Mapping[str, Sequence[float]] | Sequence[str]) -> list[Axis]:
+    """The grid's axes, each path a parameter of the scenario and its ends inside its range."""
+    from detente.analysis.sweep import Axis
+
     if isinstance(grid, Mapping):
         axes = [Axis(str(k), np.asarray(list(v), dtype=np.float64)) for k, v in grid.items()]
     else:
@@ -305,6 +311,9 @@ def sweep(
 ) -> Sweep:
     """P(talks within the horizon) over a grid (``detente sweep``): ``grid`` maps each path to
     its values, or is a list of ``PATH=a:b:n`` strings. Every point uses the same draws."""
+    from detente.analysis.sweep import run_sweep
+    from detente.results import Sweep
+
     scn = load_scenario(scenario)
     _run_options(draws, seed, horizon)
     _whole("draws", draws, 1, 100_000)
@@ -339,6 +348,9 @@ def tipping_point(
     """The value of ``param`` at which P(talks within ``horizon`` months) crosses ``target``
     (``detente tip``): bisection between ``low`` and ``high`` (default: the allowed range), the
     other numbers drawn as the scenario says, the same draws for every value."""
+    from detente.analysis.tipping import find_tipping_point
+    from detente.results import TippingPoint
+
     scn = load_scenario(scenario)
     _run_options(draws, seed, horizon)
     if isinstance(target, bool) or not 0.0 <= target <= 1.0:
@@ -392,6 +404,8 @@ def outside_view(
     """Base rates (``detente outside-view``): how the ``k`` TIES episodes most like the
     scenario's ``outside_view`` profile ended, and a logistic model fitted on TIES. Without a
     profile or a TIES file (``ties``, else $DETENTE_TIES) the result says what is ``missing``."""
+    from detente.results import OutsideView
+
     scn = load_scenario(scenario)
     _whole("k", k, 5, 500)
     path = ties_path(ties)
@@ -420,6 +434,7 @@ def solve(
 ) -> Solution:
     """Each issue of an actor table with every engine, or ``model`` only (``detente solve``).
     ``smp`` takes the selected issues together as the dimensions of one decision."""
+    from detente.results import Solution
     from detente.scenario.actors import ActorFile
     from detente.scenario.ktab import spatial_table
     from detente.solve import ISSUE_MODELS, solve_issues, solve_spatial
@@ -465,6 +480,7 @@ def backtest_deu(
     from detente.history.deu import backtest_deu as run_deu
     from detente.history.deu import read_deu
     from detente.history.ensemble import backtest_ensemble, cross_validate, load_weights
+    from detente.results import DeuBacktest
 
     data = read_deu(Path(file), capability=capability)
     if cv is not None and model != "ensemble":
@@ -516,6 +532,7 @@ def backtest_cases(
     the base rate; with ``cv``, out of sample (coefficients refitted without each case)."""
     from detente.history import cases, crossval
     from detente.history import ties as ties_data
+    from detente.results import CasesBacktest
 
     _whole("horizon", horizon, 1, MAX_HORIZON)
     _whole("draws", draws, 10, 100_000)
@@ -570,6 +587,7 @@ def backtest_ties(
     """The outside-view model fitted on ``train`` and scored on ``test``, or ``cv``-fold
     cross-validated on ``train``."""
     from detente.history import ties as ties_data
+    from detente.results import TiesBacktest
 
     if (test is None) == (cv is None):
         raise InputError(

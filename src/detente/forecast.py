@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from detente.backends import Backend, LocalBackend, Progress
+from detente.defaults import DEFAULT_CHUNK_ROWS as DEFAULT_CHUNK_ROWS
+from detente.defaults import DEFAULT_DRAWS as DEFAULT_DRAWS
+from detente.defaults import DEFAULT_SEED as DEFAULT_SEED
 from detente.dynamics.simulate import CHANNELS, SERIES, Trajectories, simulate
 from detente.engines import Engine, make_engine
 from detente.engines.base import FloatArray
@@ -29,12 +32,8 @@ if TYPE_CHECKING:  # heavy libraries, imported where used
     from matplotlib.axes import Axes
 
 HORIZONS = (6, 12, 24, 36)
-DEFAULT_DRAWS = 2000
-DEFAULT_SEED = 20180508  # the day of the US withdrawal; any integer will do
 #: Inside the monthly model the EUM runs at most this many rounds a month (docs/model.md, M9).
 EUM_MONTHLY_ROUNDS = 20
-#: Draws simulated together in one chunk of work (bounds memory; any value gives the same numbers).
-DEFAULT_CHUNK_ROWS = 5000
 
 
 def conditional(paths: Trajectories, origin: int, h: int, series: str = "p_talks") -> FloatArray:

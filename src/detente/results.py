@@ -15,14 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from detente.analysis.tipping import TipResult
 from detente.extras import require
-from detente.forecast import Forecast
-from detente.solve import ExchangeForecast, IssueForecast, SpatialForecast
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
+
+    from detente.analysis.tipping import TipResult
+    from detente.forecast import Forecast
+    from detente.solve import ExchangeForecast, IssueForecast, SpatialForecast
 
 #: A repr longer than this is cut (a result's repr is for a glance, to_dict() for the data).
 REPR_LIMIT = 1_000

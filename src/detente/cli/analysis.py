@@ -10,8 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from detente import api
-from detente.analysis.sweep import Axis
 from detente.cli.common import (
     PNG,
     BackendChoice,
@@ -29,14 +27,14 @@ from detente.cli.common import (
     check_output,
     err,
     fail,
-    interruptible,
     open_backend,
     out,
     print_json,
     progress,
     record,
+    working,
 )
-from detente.forecast import DEFAULT_CHUNK_ROWS, DEFAULT_SEED
+from detente.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_SEED
 
 
 def sensitivity(
@@ -57,6 +55,7 @@ def sensitivity(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Which uncertain parameters carry the forecast: Sobol indices (S1, ST) of P(talks)."""
+    from detente import api
     from detente.analysis.sensitivity import rows_needed
 
     check_output(plot, force, PNG, "--plot")
@@ -65,10 +64,15 @@ def sensitivity(
     scn = api.load_scenario(scenario)
     lens_model = api.load_lens(lens)
     rows = rows_needed(scn, samples, lens_model)
-    with (
-        interruptible("no indices (Sobol needs every sample)"),
-        open_backend(backend_name, scheduler) as runner,
-        progress("Sobol", -(-rows // DEFAULT_CHUNK_ROWS)) as tick,
+    with working(
+        "no indices (Sobol needs every sample)",
+        backend_name,
+        scheduler,
+        "Sobol",
+        -(-rows // DEFAULT_CHUNK_ROWS),
+    ) as (
+        runner,
+        tick,
     ):
         res = api.sensitivity(
             scn,
@@ -138,6 +142,9 @@ def sweep(
     no_store: NoStoreOpt = False,
 ) -> None:
     """P(talks within the horizon) over a grid of parameters, as a tidy table."""
+    from detente import api
+    from detente.analysis.sweep import Axis
+
     check_output(output, force, (".parquet", ".csv"), "-o")
     check_output(plot, force, PNG, "--plot")
     if output is not None and output.suffix.lower() == ".parquet":

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from detente import __version__, api
+from detente import __version__
 from detente.cli.common import (
     PNG,
     CoefficientsOpt,
@@ -28,8 +28,10 @@ from detente.cli.common import (
     progress,
     record,
 )
-from detente.forecast import DEFAULT_SEED
-from detente.results import DeuBacktest
+from detente.defaults import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from detente.results import DeuBacktest
 
 backtest_app = typer.Typer(help="Score the engines against real outcomes.", no_args_is_help=True)
 
@@ -74,6 +76,7 @@ def backtest_deu(
     seed: Annotated[int, typer.Option(min=0, help="Seed of the CV folds and bootstrap.")] = 0,
 ) -> None:
     """Run every engine on every DEU issue with an outcome; mean and median absolute error."""
+    from detente import api
     from detente.engines import ENGINE_NAMES
     from detente.history.ensemble import load_weights
 
@@ -215,6 +218,8 @@ def backtest_cases(
 ) -> None:
     """Run the coercion model on every case with an outcome, as of its start (no event announced
     later is seen); Brier score against baselines; with --cv, out of sample."""
+    from detente import api
+
     check_output(plot, force, PNG, "--plot")
     n_cases = len(list(folder.glob("*.yaml"))) if folder.is_dir() else 0
     label = "cases, then leave-one-out refits" if cv else "cases"
@@ -321,6 +326,7 @@ def fit(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit the choice's global coefficients to a case library (posterior mode)."""
+    from detente import api
     from detente.history import cases, crossval
     from detente.history import fit as fitting
     from detente.scenario.sample import apriori_coefficients
@@ -429,6 +435,8 @@ def backtest_ties(
     no_store: NoStoreOpt = False,
 ) -> None:
     """The outside-view model (logistic regression on TIES features) scored on other episodes."""
+    from detente import api
+
     result = api.backtest_ties(train, test=test, cv=cv).to_dict()
     if as_json:
         print_json(result)

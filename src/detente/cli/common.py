@@ -207,6 +207,20 @@ def interruptible(what: str) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+@contextmanager
+def working(
+    interrupted: str, choice: BackendChoice, scheduler: str | None, label: str, total: int
+) -> Iterator[tuple[Any, Callable[[int], None]]]:
+    """A command's compute: its backend and progress bar; Ctrl-C says ``interrupted`` (what was
+    not produced) and exits 130."""
+    with (
+        interruptible(interrupted),
+        open_backend(choice, scheduler) as runner,
+        progress(label, total) as tick,
+    ):
+        yield runner, tick
+
+
 # --- the run store -------------------------------------------------------------------------------
 
 

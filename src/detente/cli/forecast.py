@@ -10,7 +10,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from detente import api
 from detente.cli.common import (
     PNG,
     AsOfOpt,
@@ -32,14 +31,14 @@ from detente.cli.common import (
     check_output,
     fail,
     interruptible,
-    open_backend,
     out,
     print_json,
     progress,
     record,
+    working,
 )
+from detente.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_DRAWS, DEFAULT_SEED
 from detente.errors import InputError
-from detente.forecast import DEFAULT_CHUNK_ROWS, DEFAULT_DRAWS, DEFAULT_SEED
 
 if TYPE_CHECKING:
     from detente.forecast import Forecast
@@ -70,13 +69,16 @@ def run(
     coefficients: CoefficientsOpt = None,
 ) -> None:
     """Forecast whether and when the target's leadership opens direct talks with the sender."""
+    from detente import api
+
     check_output(plot, force, PNG, "--plot")
     scn = api.load_scenario(scenario)
     chunks = -(-draws // DEFAULT_CHUNK_ROWS)
-    with (
-        interruptible("no forecast (a run is all draws or nothing)"),
-        open_backend(backend_name, scheduler) as runner,
-        progress("simulating", chunks) as tick,
+    with working(
+        "no forecast (a run is all draws or nothing)", backend_name, scheduler, "simulating", chunks
+    ) as (
+        runner,
+        tick,
     ):
         forecast = api.run(
             scn,
@@ -242,6 +244,8 @@ def compare(
 ) -> None:
     """Two forecasts side by side: two scenarios, one scenario under two lenses, or one scenario
     as stated and with --set changes (a counterfactual)."""
+    from detente import api
+
     changes = parse_sets(set_ or [])
     if len(scenarios) > 2:
         fail(
@@ -249,10 +253,9 @@ def compare(
             "or one scenario and --set PATH=VALUE changes"
         )
     second = scenarios[1] if len(scenarios) == 2 else None
-    with (
-        interruptible("no comparison"),
-        open_backend(backend_name, scheduler) as runner,
-        progress("simulating", 2) as tick,
+    with working("no comparison", backend_name, scheduler, "simulating", 2) as (
+        runner,
+        tick,
     ):
         res = api.compare(
             scenarios[0],
@@ -310,10 +313,11 @@ def tip(
     Bisection over the parameter, the others drawn as the scenario says (the same draws for every
     value). The probability is that of talks within the horizon (default: the scenario's).
     """
-    with (
-        interruptible("no tipping point"),
-        open_backend(backend_name, scheduler) as runner,
-        progress("bisecting", 20) as tick,
+    from detente import api
+
+    with working("no tipping point", backend_name, scheduler, "bisecting", 20) as (
+        runner,
+        tick,
     ):
         res = api.tipping_point(
             scenario,
@@ -356,6 +360,8 @@ def outside_view(
     as_json: JsonOpt = False,
 ) -> None:
     """Base rates: how the TIES episodes most like this one ended, and a model fitted on TIES."""
+    from detente import api
+
     view = api.outside_view(scenario, ties=ties_file, k=k)
     if view.missing is not None:
         fail(view.missing)
@@ -387,6 +393,7 @@ def report(
     coefficients: CoefficientsOpt = None,
 ) -> None:
     """One self-contained HTML report: forecast, trajectories, factions, drivers, assumptions."""
+    from detente import api
     from detente.report import build_report
 
     check_output(output, force, (".html", ".htm"), "-o")

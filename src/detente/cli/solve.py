@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from detente import api
 from detente.cli.common import PNG, ForceOpt, JsonOpt, check_output, fail, out, print_json
-from detente.solve import ExchangeForecast, IssueForecast, SpatialForecast
+
+if TYPE_CHECKING:
+    from detente.solve import ExchangeForecast, IssueForecast, SpatialForecast
 
 
 class Model(StrEnum):
@@ -61,6 +62,8 @@ def solve(
     force: ForceOpt = False,
 ) -> None:
     """Forecast the outcome of each issue of an actor table with every engine."""
+    from detente import api
+
     check_output(plot, force, PNG, "--plot")
     if plot is not None and model is not None and model is not Model.eum:
         fail("--plot draws the EUM's rounds; it needs the eum model")

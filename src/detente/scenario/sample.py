@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -111,9 +112,16 @@ def _parse_coefficients(text: str, file: str) -> dict[str, Param]:
     return params
 
 
+@functools.cache
+def _shipped_coefficients(name: str) -> dict[str, Param]:
+    """A coefficients file shipped in the package, parsed once per process (every run needs
+    them, several times; callers get a copy of the mapping)."""
+    return _parse_coefficients(*_package_text(name))
+
+
 def apriori_coefficients() -> dict[str, Param]:
     """The a-priori values (``coefficients.yaml``): set by reasoning, never fitted."""
-    return _parse_coefficients(*_package_text(APRIORI_FILE))
+    return dict(_shipped_coefficients(APRIORI_FILE))
 
 
 def _has_fitted() -> bool:
@@ -124,7 +132,7 @@ def default_coefficients() -> dict[str, Param]:
     """The shipped values: the file fitted on the case library where the package has one
     (``coefficients.fitted.yaml``), else the a-priori values."""
     if _has_fitted():
-        return _parse_coefficients(*_package_text(FITTED_FILE))
+        return dict(_shipped_coefficients(FITTED_FILE))
     return apriori_coefficients()
 
 
