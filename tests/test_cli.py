@@ -42,9 +42,9 @@ def detente(*args: str | Path) -> Ran:
     with contextlib.chdir(ROOT):
         r = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=True)
     stderr = r.stderr
-    if r.exc_info is not None and not isinstance(r.exception, SystemExit):
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
         stderr += "Traceback (most recent call last):\n" + "".join(
-            traceback.format_exception(*r.exc_info)
+            traceback.format_exception(r.exception)
         )
     return Ran(r.exit_code, r.stdout, stderr)
 

@@ -12,6 +12,8 @@ and the web and Dask stacks are imported by the calls that use them.
 """
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -108,6 +110,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """``detente.solve`` is the API's function, although a submodule has the same name: the
+    import system sets a package's attribute to each submodule it loads, and this keeps the
+    public function instead; the module's names are imported as ``from detente.solve import
+    solve_issues`` (or through ``sys.modules["detente.solve"]``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == "detente.api":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

@@ -274,7 +274,7 @@ def sensitivity(
         except ValueError as exc:
             if isinstance(exc, InputError):
                 raise
-            raise InputError(scn.id, None, str(exc)) from None
+            raise InputError(scn.id, None, str(exc).removeprefix(f"{scn.id}: ")) from None
 
 
 def _axes(scn: Scenario, grid: Mapping[str, Sequence[float]] | Sequence[str]) -> list[Axis]:
