@@ -10,6 +10,7 @@ this file.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +18,31 @@ from typer.core import TyperGroup
 
 from detente import __version__
 from detente.cli import analysis, backtest, forecast, runs, serve, solve
-from detente.cli.common import detail, fail, out, verbosity
+from detente.cli.common import (  # noqa: F401 - shared names re-exported for cli_<topic>.py
+    AsOfOpt,
+    BackendOpt,
+    CoefficientsOpt,
+    DrawsOpt,
+    ForceOpt,
+    HorizonOpt,
+    JsonOpt,
+    LensOpt,
+    NoStoreOpt,
+    Record,
+    SchedulerOpt,
+    SeedOpt,
+    StoreOpt,
+    TiesOpt,
+    check_output,
+    detail,
+    err,
+    fail,
+    out,
+    print_json,
+    progress,
+    record,
+    verbosity,
+)
 from detente.errors import InputError
 from detente.extras import MissingExtra
 
@@ -53,6 +78,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
     ] = False,
@@ -68,15 +94,41 @@ def _root(
         fail("--quiet and --verbose exclude each other")
     verbosity.level = -1 if quiet else 1 if verbose else 0
     if verbose:
-        import atexit
         import time
 
         start = time.perf_counter()
-        atexit.register(lambda: detail(f"took {time.perf_counter() - start:.2f} s"))
+        ctx.call_on_close(lambda: detail(f"took {time.perf_counter() - start:.2f} s"))
 
 
 for _group in (solve, backtest, forecast, analysis, serve, runs):
     _group.register(app)
+
+
+# Names of the former single-file cli.py, for modules written against it (cli_<topic>.py).
+_fail = fail
+_print_json = print_json
+_progress = progress
+
+
+def _record(
+    store: Path | None,
+    no_store: bool,
+    command: str,
+    args: dict[str, Any],
+    summary: dict[str, Any],
+    result: dict[str, Any],
+    scenario: Path | None = None,
+    scenario_id: str | None = None,
+    seed: int | None = None,
+) -> int | None:
+    return record(
+        store, no_store, Record(command, args, summary, result, scenario, scenario_id, seed)
+    )
+
+
+def _check_new_file(path: Path, force: bool) -> None:
+    check_output(path, force, (path.suffix.lower(),), "output")
+
 
 # Commands of other modules register here, one line each, e.g.:
 # from detente.cli_topic import register as _reg_topic; _reg_topic(app)
