@@ -214,8 +214,8 @@ def compare(
         raise InputError(
             "compare",
             None,
-            "compare takes two scenarios, or one scenario and two lenses, "
-            "or one scenario and changes to its parameters",
+            "takes two scenarios, or one scenario and two lenses (--lens), "
+            "or one scenario and changes to its parameters (--set, fixed=)",
         )
     _run_options(draws, seed, horizon)
     prepared = [(load_scenario(s), load_lens(lens), f) for s, lens, f in pairs]
