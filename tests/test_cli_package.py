@@ -3,6 +3,7 @@ the version, the entry point, serve's folder, missing extras."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -128,3 +129,29 @@ def test_a_missing_extra_names_the_install(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     r = cli("run", IRAN_2018, "--draws", "10", "--no-store", "--plot", tmp_path / "p.png")
     assert r.returncode == 1 and "pip install 'detente[viz]'" in r.stderr and one_line(r.stderr)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("run", ["run", "examples/cases/iran-2018.yaml", "--draws", "200", "--seed", "3"]),
+        ("solve", ["solve", "tests/data/eum-example.csv", "--variant", "scholz-code"]),
+        ("tip", ["tip", "examples/cases/iran-2018.yaml", "--param", "leader.legacy_weight",
+                 "--draws", "100"]),
+        ("sweep", ["sweep", "examples/cases/iran-2018.yaml", "--grid", "pressure_scale=0:2:3",
+                   "--draws", "50"]),
+        ("backtest-deu", ["backtest", "deu", "examples/deu/deu3-dev.tsv", "--model",
+                          "compromise"]),
+    ],
+)  # fmt: skip
+def test_json_output_is_unchanged(
+    name: str, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--json prints what main printed before the package (tests/data/contract, made by main at
+    66aa77e), plus only the additive mc_se of each horizon."""
+    from .test_api import contract, without_mc_se
+
+    monkeypatch.delenv("DETENTE_TIES", raising=False)
+    r = cli(*args, "--json", *(["--no-store"] if name != "solve" and name != "tip" else []))
+    assert r.returncode == 0, r.stderr
+    assert without_mc_se(json.loads(r.stdout)) == contract(name)
