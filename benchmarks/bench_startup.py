@@ -8,7 +8,8 @@ disturbed by other work on the machine):
   ``python -c "import numpy, pydantic, yaml, typer, rich.console"`` (target <= 2).
 
 ``detente`` is started as its console script does (``from detente.cli import main; main()``).
-Run: ``python benchmarks/bench_startup.py [--repeat N]``.
+Run: ``python benchmarks/bench_startup.py [--repeat N] [--strict]`` (``--strict``: exit 1 when a
+ratio is over its target; the figures depend on the machine's load, so ``make bench`` reports).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def best(cmd: list[str], repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs of each command (min taken)")
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio is over")
+    options = parser.parse_args()
+    repeat = options.repeat
     cases = [
         (
             "detente --help",
@@ -72,7 +75,7 @@ def main() -> None:
             f"  {name:<36} {t:6.3f} s  baseline {base:6.3f} s  ratio {ratio:4.2f}"
             f"  (target <= {target}) {'ok' if ok else 'OVER'}"
         )
-    if failed:
+    if failed and options.strict:
         sys.exit(1)
 
 
