@@ -25,7 +25,7 @@ import numpy as np
 
 from detente.backends import Backend, Progress, make_backend
 from detente.engines import ENGINE_NAMES
-from detente.engines.eum import ExpectedUtility
+from detente.engines.eum import VARIANTS, ExpectedUtility, Variant
 from detente.engines.exchange import DEFAULT_ROUNDS as DEFAULT_EXCHANGE_ROUNDS
 from detente.errors import InputError
 from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
@@ -422,6 +422,13 @@ def outside_view(
     return OutsideView(scn.id, {"ties": str(path), **view.to_dict()})
 
 
+def _variant(name: str) -> Variant:
+    """An EUM variant by name (``published`` or ``scholz-code``)."""
+    if name not in VARIANTS:
+        raise InputError("variant", None, f"{name!r}; expected one of {', '.join(VARIANTS)}")
+    return name
+
+
 def solve(
     actors: str | os.PathLike[str] | ActorFile,
     *,
@@ -451,7 +458,7 @@ def solve(
     if model == "smp":
         return Solution(data.path, ("smp",), spatial=solve_spatial(spatial_table(data, issues)))
     try:
-        eum = ExpectedUtility(variant=variant, rounds=rounds, q=q, t=t)  # type: ignore[arg-type]
+        eum = ExpectedUtility(variant=_variant(variant), rounds=rounds, q=q, t=t)
     except ValueError as exc:
         raise InputError("solve", None, str(exc)) from None
     models = (model,) if model else ISSUE_MODELS
@@ -502,10 +509,7 @@ def backtest_deu(
             "model", None, f"unknown model {model!r}; expected one of "
             f"{', '.join(ENGINE_NAMES)}, ensemble"
         )  # fmt: skip
-    try:
-        ExpectedUtility(variant=variant)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise InputError("variant", None, str(exc)) from None
+    _variant(variant)
     chosen = ENGINE_NAMES if model is None else (model,)
     doc = run_deu(data, models=chosen, progress=progress, variant=variant)
     doc["capability"] = capability

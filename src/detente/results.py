@@ -36,11 +36,13 @@ def _short(text: str) -> str:
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
-    return require("matplotlib.pyplot", "viz").gca()  # type: ignore[no-any-return]
+    current: Axes = require("matplotlib.pyplot", "viz").gca()
+    return current
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return require("pandas", "viz").DataFrame(rows)  # type: ignore[no-any-return]
+    frame: pd.DataFrame = require("pandas", "viz").DataFrame(rows)
+    return frame
 
 
 @dataclass(frozen=True, repr=False)

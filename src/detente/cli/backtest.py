@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.markup import escape
@@ -348,7 +348,7 @@ def fit(
                 library, fit_draws=draws, lenses=names, progress=tick, draws=500
             )
         lens_doc = crossval.weigh_lenses([r for r in rows if r.origin == 0], names, "24")
-        weights = {n: float(lens_doc[n]["weight"]) for n in names}  # type: ignore[index]
+        weights = {n: float(cast(dict[str, Any], lens_doc[n])["weight"]) for n in names}
     text = fitting.fitted_file_text(
         result, apriori, folder, [p for p, _ in library], __version__, draws, seed, weights
     )
