@@ -160,6 +160,9 @@ def test_compare_tip_sweep_solve_backtests_match_their_json(
     cmp_ = detente.compare(IRAN, lenses=["author", "proponent"], draws=200)
     assert without_mc_se(json.loads(json.dumps(cmp_.to_dict()))) == contract("compare")
     assert list(cmp_.by_horizon()) == [6, 12, 24, 36] and len(repr(cmp_)) < 2000
+    both = cmp_.to_xarray()
+    assert both["position"].dims == ("run", "draw", "month", "faction")
+    assert list(both["run"].values) == ["iran-2018 (author)", "iran-2018 (proponent)"]
     tip = detente.tipping_point(IRAN, "leader.legacy_weight", draws=100)
     assert tip.to_dict() == contract("tip") and len(repr(tip)) < 2000
     sw = detente.sweep(IRAN, {"pressure_scale": [0.0, 1.0, 2.0]}, draws=50)

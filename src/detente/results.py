@@ -19,6 +19,7 @@ from detente.extras import require
 
 if TYPE_CHECKING:
     import pandas as pd
+    import xarray as xr
     from matplotlib.axes import Axes
 
     from detente.analysis.tipping import TipResult
@@ -90,6 +91,14 @@ class Comparison:
                 for h, v in r.by_horizon().items()
             ]
         )
+
+    def to_xarray(self) -> xr.Dataset:
+        """Both runs' per-draw paths (:meth:`Forecast.to_xarray`) along a ``run`` dimension
+        labelled as in the table; factions or months one run lacks are NaN in it."""
+        xarray = require("xarray", "viz")
+        parts = [r.to_xarray().drop_attrs() for r in self.runs]
+        both: xr.Dataset = xarray.concat(parts, dim="run", join="outer")
+        return both.assign_coords(run=self.labels)
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Both runs' P(talks by month) with their 90% bands."""
