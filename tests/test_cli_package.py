@@ -95,6 +95,7 @@ def test_version_quiet_verbose_and_completion() -> None:
     assert both.returncode == 2 and "exclude each other" in both.stderr
     timed = cli("-v", "run", IRAN_2018, "--draws", "10", "--no-store", "--json")
     assert timed.returncode == 0 and "took " in timed.stderr
+    assert "simulating: " in timed.stderr and "on the local backend" in timed.stderr
     helptext = cli("--help").stdout
     for option in ("--quiet", "--verbose", "--install-completion", "--show-completion"):
         assert option in helptext

@@ -212,13 +212,17 @@ def working(
     interrupted: str, choice: BackendChoice, scheduler: str | None, label: str, total: int
 ) -> Iterator[tuple[Any, Callable[[int], None]]]:
     """A command's compute: its backend and progress bar; Ctrl-C says ``interrupted`` (what was
-    not produced) and exits 130."""
+    not produced) and exits 130. With -v, says how long the work took."""
+    import time
+
+    start = time.perf_counter()
     with (
         interruptible(interrupted),
         open_backend(choice, scheduler) as runner,
         progress(label, total) as tick,
     ):
         yield runner, tick
+    detail(f"{label}: {time.perf_counter() - start:.2f} s on the {choice.value} backend")
 
 
 # --- the run store -------------------------------------------------------------------------------
