@@ -99,6 +99,10 @@ def test_engine_options_out_of_range_are_refused() -> None:
         detente.ExpectedUtility(t=-0.1)
     with pytest.raises(ValueError, match="rounds"):
         detente.ExpectedUtility(rounds=-1)
+    from detente.engines import SpatialPolitics
+
+    with pytest.raises(ValueError, match="max_turns = 0"):
+        SpatialPolitics(max_turns=0)
     with pytest.raises(detente.InputError, match="q = 7"):
         detente.solve(DATA / "eum-example.csv", q=7.0)
 
