@@ -1700,6 +1700,9 @@ def backtest_ties_cmd(
     out.print(escape(result["outcome"]))
 
 
+from detente.cli_discover import register as _reg_discover; _reg_discover(app)  # noqa: E402, E702, I001
+
+
 def main() -> None:
     """Entry point: user errors are one line and exit status 2, never a traceback."""
     try:
