@@ -83,7 +83,7 @@ def create_app(scenarios: Path, store: Path | None = None) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    app.include_router(explore_router())
+    app.include_router(explore_router(store))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +26,7 @@ from detente.scenario.coercion import Scenario, iter_params, parse_scenario, sce
 from detente.scenario.edits import Edit, apply_edits
 from detente.scenario.sample import load_lens
 from detente.scenario.yamlio import load_yaml_text
+from detente.store import RunStore, diff
 
 MAX_TEXT = 1_000_000
 MAX_DRAWS = 20_000
@@ -133,9 +135,35 @@ def edited_yaml(text: str, edits: list[Edit]) -> str:
     return out.getvalue()
 
 
-def make_router() -> APIRouter:
-    """The exploring endpoints (stateless: every request carries the scenario's text)."""
+#: Commands whose stored summary is a forecast by horizon: one kind, comparable with each other.
+FORECAST_COMMANDS = ("run", "report", "dashboard run")
+
+
+def run_kind(command: str) -> str:
+    """The kind of a stored run: ``forecast`` or the command (sweep, sensitivity, ...)."""
+    return "forecast" if command in FORECAST_COMMANDS else command
+
+
+def make_router(store: Path | None = None) -> APIRouter:
+    """The exploring endpoints (stateless: every request carries the scenario's text); stored
+    runs are read from ``store``."""
     router = APIRouter()
+
+    @router.get("/api/explore/runs-diff")
+    def runs_diff(a: int, b: int) -> dict[str, Any]:
+        """What differs between two stored runs of the same kind (as ``detente runs diff``)."""
+        runs = RunStore(store)
+        ra, rb = runs.get(a), runs.get(b)
+        for run_id, rec in ((a, ra), (b, rb)):
+            if rec is None:
+                raise HTTPException(404, f"no run {run_id}")
+        assert ra is not None and rb is not None
+        ka, kb = run_kind(ra.command), run_kind(rb.command)
+        if ka != kb:
+            raise HTTPException(
+                422, f"run {a} is a {ka}, run {b} a {kb}: compare runs of the same kind"
+            )
+        return {"kind": ka, **diff(ra, rb)}
 
     @router.post("/api/explore", response_model=None)
     def explore(req: ExploreRequest) -> dict[str, Any] | JSONResponse:
