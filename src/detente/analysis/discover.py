@@ -32,6 +32,7 @@ from detente.engines.base import FloatArray
 from detente.errors import InputError
 from detente.forecast import conditional, run_scenario
 from detente.scenario.coercion import Scenario
+from detente.scenario.params import Param
 from detente.scenario.sample import Lens, draw_params
 
 BoolArray = NDArray[np.bool_]
@@ -108,41 +109,48 @@ def peel(
 
 
 def paste(x: FloatArray, y: BoolArray, box: Box, alpha: float = 0.05) -> Box:
-    """Widen ``box`` one side at a time, by about ``alpha`` of its draws, while the density does
-    not fall (the widest of the best steps)."""
+    """Widen ``box`` one side at a time while the density does not fall: by ``alpha`` of its
+    draws, or by the single nearest draw when a step that large would lower it (the widest of the
+    best steps), so a box's edge can come back to where the draws of interest end."""
     n, total = len(y), int(y.sum())
     low, high = box.low.copy(), box.high.copy()
-    inside = box.inside(x)
+    d_in = x.shape[1]
+    within = (x >= low) & (x <= high)
+    inside = np.all(within, axis=1)
     density = float(y[inside].mean()) if inside.any() else 0.0
     while True:
-        step = max(1, int(round(alpha * inside.sum())))
-        best: tuple[float, int, int, float, BoolArray] | None = None
-        for j in range(x.shape[1]):
-            others = np.all(
-                (x >= low) & (x <= high) | (np.arange(x.shape[1]) == j)[None, :], axis=1
-            )
+        count = within.sum(axis=1)
+        best: tuple[float, int, int, int, float, BoolArray] | None = None
+        for j in range(d_in):
+            # draws inside the box on every input but j
+            others = count - within[:, j] == d_in - 1
             for side in (0, 1):
                 if not np.isfinite(low[j] if side == 0 else high[j]):
                     continue  # that side is open
                 outside = others & ((x[:, j] < low[j]) if side == 0 else (x[:, j] > high[j]))
                 vals = np.sort(x[outside, j])
-                if vals.size == 0:
-                    continue
-                edge = float(vals[-min(step, vals.size)] if side == 0 else vals[min(step, vals.size) - 1])
-                grown = inside | (outside & ((x[:, j] >= edge) if side == 0 else (x[:, j] <= edge)))
-                d = float(y[grown].mean())
-                # ties kept: widening at the same density covers more
-                if d >= density and (best is None or (d, grown.sum()) > (best[0], best[4].sum())):
-                    best = (d, j, side, edge, grown)
+                for step in {max(1, int(round(alpha * inside.sum()))), 1}:
+                    if vals.size == 0:
+                        break
+                    k = min(step, vals.size)
+                    edge = float(vals[-k] if side == 0 else vals[k - 1])
+                    more = outside & ((x[:, j] >= edge) if side == 0 else (x[:, j] <= edge))
+                    grown = inside | more
+                    d = float(y[grown].mean())
+                    size = int(grown.sum())
+                    # ties kept: widening at the same density covers more
+                    if d >= density and (best is None or (d, size) > (best[0], best[3])):
+                        best = (d, j, side, size, edge, grown)
         if best is None:
             return Box(low, high, *_stats(inside, y, total, n))
-        density, j, side, edge, inside = best
+        density, j, side, _, edge, inside = best
         # a side widened past the last draw is open again
         beyond = (x[:, j] < edge).any() if side == 0 else (x[:, j] > edge).any()
         if side == 0:
             low[j] = edge if beyond else -np.inf
         else:
             high[j] = edge if beyond else np.inf
+        within[:, j] = (x[:, j] >= low[j]) & (x[:, j] <= high[j])
 
 
 def choose(trajectory: list[Box], min_coverage: float = 0.5) -> Box:
@@ -164,8 +172,8 @@ def prim(
     """Peeling trajectory and up to ``max_boxes`` boxes (covering: each next box among the draws
     outside the earlier ones), each kept only if denser than the share of interesting draws.
 
-    ``x`` is ``(draws, inputs)``, ``y`` the draws of interest. Coverage and density of every box
-    are reported against all draws."""
+    ``x`` is ``(draws, inputs)``, ``y`` the draws of interest. Coverage and support are shares of
+    all draws (of interest); a covering box counts only the draws no earlier box holds."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=bool)
     if x.ndim != 2 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
@@ -224,22 +232,27 @@ def prim_to_dict(result: Prim, names: list[str]) -> dict[str, Any]:
 
 
 def scenario_draws(
-    scn: Scenario, draws: int, seed: int, horizon: int, lens: Lens | None = None
+    scn: Scenario,
+    draws: int,
+    seed: int,
+    horizon: int,
+    lens: Lens | None = None,
+    coefficients: dict[str, Param] | None = None,
 ) -> tuple[FloatArray, list[str], FloatArray]:
     """The uncertain inputs of each draw ``(draws, inputs)``, their names (paths, as ``--set``
     takes them) and each draw's probability of direct talks within ``horizon`` months.
 
     The inputs are drawn as :func:`detente.forecast.run_scenario` draws them (same seed, same
     streams), so row d is the input of the run's draw d; numbers that take one value in every draw
-    are left out."""
+    are left out. ``coefficients`` replaces the shipped global coefficients."""
     if horizon > scn.horizon:
         raise InputError(
             "--horizon", None, f"{horizon} months: the scenario's horizon is {scn.horizon}"
         )
-    params = draw_params(scn, draws, seed, lens)
+    params = draw_params(scn, draws, seed, lens, coefficients=coefficients)
     names = [k for k, v in params.items() if np.ptp(v) > 0]
     x = np.stack([params[k] for k in names], axis=1) if names else np.zeros((draws, 0))
-    forecast = run_scenario(scn, draws, seed, horizon, lens)
+    forecast = run_scenario(scn, draws, seed, horizon, lens, coefficients=coefficients)
     p = conditional(forecast.paths, forecast.origin, horizon)
     return x, names, p
 
@@ -254,10 +267,11 @@ def discover_scenario(
     alpha: float = 0.05,
     min_support: float = 0.05,
     pasting: bool = False,
+    coefficients: dict[str, Param] | None = None,
 ) -> dict[str, Any]:
     """PRIM on a scenario's draws: which inputs must lie where for P(talks within ``horizon``)
     to reach ``threshold``. The JSON of ``detente discover --json`` (docs/analysis.md)."""
-    x, names, p = scenario_draws(scn, draws, seed, horizon, lens)
+    x, names, p = scenario_draws(scn, draws, seed, horizon, lens, coefficients)
     y = p >= threshold
     doc: dict[str, Any] = {
         "scenario": scn.id,
