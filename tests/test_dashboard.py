@@ -37,7 +37,9 @@ def _free_port() -> int:
 def serve(folder: Path, store: Path) -> Iterator[str]:
     """The dashboard on a free local port, in a thread, for the length of a test module."""
     port = _free_port()
-    config = uvicorn.Config(create_app(folder, store), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(
+        create_app(folder, store), host="127.0.0.1", port=port, log_level="error"
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -50,7 +52,9 @@ def serve(folder: Path, store: Path) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def chromium(profile: Path, width: int = 1400, height: int = 1000, downloads: Path | None = None) -> Any:
+def chromium(
+    profile: Path, width: int = 1400, height: int = 1000, downloads: Path | None = None
+) -> Any:
     """Headless Chromium driven by Selenium; files it downloads go to ``downloads``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -82,7 +82,9 @@ def _loaded(d: Any, url: str) -> tuple[float, float, float]:
     return _numbers(d)
 
 
-def test_a_pressure_phase_edit_moves_the_forecast_beside_the_file(server: str, browser: Any) -> None:
+def test_a_pressure_phase_edit_moves_the_forecast_beside_the_file(
+    server: str, browser: Any
+) -> None:
     d = browser
     base, edited, diff = _loaded(d, server)
     assert base == edited and diff == 0.0  # no edit yet: the two are the same draws
@@ -149,11 +151,13 @@ def test_e_every_export_downloads(server: str, browser: Any, downloads: Path) ->
         d.find_element("id", button).click()
         _wait(lambda name=name: (downloads / name).is_file() and (downloads / name).stat().st_size)
     yaml_text = (downloads / names["dl-yaml"]).read_text(encoding="utf-8")
-    assert yaml_text.startswith("# Iran under \"maximum pressure\"")  # the original's comments
+    assert yaml_text.startswith('# Iran under "maximum pressure"')  # the original's comments
     assert "pinned, was uniform(0.4, 0.8): set in the detente dashboard" in yaml_text
     assert "type: deal_broken" not in yaml_text  # the event switched off
     run = json.loads((downloads / names["dl-json"]).read_text(encoding="utf-8"))
-    assert run["scenario"] == "iran-2018" and f"{run['horizons']['24']['p']:.2f}" == _numbers(d)[1:2][0].__format__(".2f")
+    assert run["scenario"] == "iran-2018" and f"{run['horizons']['24']['p']:.2f}" == _numbers(d)[
+        1:2
+    ][0].__format__(".2f")
     csv = (downloads / names["dl-csv"]).read_text(encoding="utf-8").splitlines()
     assert csv[0].startswith("horizon_months,p_file,lo_file,hi_file,p_edited") and len(csv) == 5
     assert (downloads / names["dl-svg"]).read_text(encoding="utf-8").startswith("<svg")

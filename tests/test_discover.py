@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
+from detente.analysis.discover import box_limits, discover_scenario, prim, scenario_draws
 from detente.cli import app
 from detente.errors import InputError
-from detente.analysis.discover import box_limits, discover_scenario, prim, scenario_draws
 from detente.scenario.coercion import scenario_from_text
 from detente.scenario.params import Param
 from detente.scenario.sample import default_coefficients
@@ -101,11 +101,15 @@ def _one_uncertain_input() -> str:
     whole range): P(talks) rises with it, so the draws past a threshold are those above a
     legitimacy, a box known by construction."""
     text = (DATA / "tip.yaml").read_text(encoding="utf-8")
-    return text.replace("legitimacy_of_talks: {value: -0.3", "legitimacy_of_talks: {uniform: [-1, 1]")
+    return text.replace(
+        "legitimacy_of_talks: {value: -0.3", "legitimacy_of_talks: {uniform: [-1, 1]"
+    )
 
 
 def _pinned_coefficients() -> dict[str, Param]:
-    return {k: Param(value=p.center(), assumption="test") for k, p in default_coefficients().items()}
+    return {
+        k: Param(value=p.center(), assumption="test") for k, p in default_coefficients().items()
+    }
 
 
 def test_discover_finds_a_scenario_box_known_by_construction() -> None:

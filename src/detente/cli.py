@@ -1700,7 +1700,9 @@ def backtest_ties_cmd(
     out.print(escape(result["outcome"]))
 
 
-from detente.cli_discover import register as _reg_discover; _reg_discover(app)  # noqa: E402, E702, I001
+from detente.cli_discover import register as _reg_discover  # noqa: E402
+
+_reg_discover(app)
 
 
 def main() -> None:

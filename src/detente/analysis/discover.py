@@ -53,7 +53,9 @@ class Box:
 
     def restricted(self) -> list[int]:
         """The inputs the box limits (an open side is infinite)."""
-        return [j for j in range(len(self.low)) if np.isfinite(self.low[j]) or np.isfinite(self.high[j])]
+        return [
+            j for j in range(len(self.low)) if np.isfinite(self.low[j]) or np.isfinite(self.high[j])
+        ]
 
 
 @dataclass(frozen=True)
@@ -219,13 +221,21 @@ def prim_to_dict(result: Prim, names: list[str]) -> dict[str, Any]:
     """The JSON of ``detente discover --json``: trajectory and boxes (see docs/analysis.md)."""
     return {
         "trajectory": [
-            {"coverage": b.coverage, "density": b.density, "support": b.support,
-             "restricted": [names[j] for j in b.restricted()]}
+            {
+                "coverage": b.coverage,
+                "density": b.density,
+                "support": b.support,
+                "restricted": [names[j] for j in b.restricted()],
+            }
             for b in result.trajectory
         ],  # fmt: skip
         "boxes": [
-            {"coverage": b.coverage, "density": b.density, "support": b.support,
-             "limits": box_limits(b, names)}
+            {
+                "coverage": b.coverage,
+                "density": b.density,
+                "support": b.support,
+                "limits": box_limits(b, names),
+            }
             for b in result.boxes
         ],  # fmt: skip
     }

@@ -13,6 +13,7 @@ down, so earlier indices stay valid), then added phases, each inserted in month 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import MutableMapping, MutableSequence
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from detente.errors import InputError
 EDITED = "set in the detente dashboard"
 MAX_EDITS = 200
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DISTS = ("uniform", "normal", "triangular", "beta")
 
 Op = Literal["pin", "shift", "scale", "off", "rescale", "remove_phase", "add_phase"]
@@ -46,10 +48,12 @@ class Edit(BaseModel):
 
     path: str = Field(min_length=1, max_length=200)
     op: Op
-    value: float | None = Field(default=None, allow_inf_nan=False)
+    # non-finite numbers are refused by apply_edits, in one line (a validation error echoing
+    # an infinity back could not be written as JSON)
+    value: float | None = None
     month: str | None = Field(default=None, max_length=7)
-    intensity: float | None = Field(default=None, allow_inf_nan=False)
-    enforcement: float | None = Field(default=None, allow_inf_nan=False)
+    intensity: float | None = None
+    enforcement: float | None = None
 
 
 def parse_path(path: str) -> list[str | int]:
@@ -95,9 +99,10 @@ def _describe(param: MutableMapping[str, Any]) -> str:
 
 def _pin(param: MutableMapping[str, Any], value: float) -> None:
     was = _describe(param)
-    for kind in ("value", *_DISTS, "range"):
-        param.pop(kind, None)
+    rest = [(k, v) for k, v in param.items() if k not in ("value", *_DISTS, "range")]
+    param.clear()  # rebuilt with the value first, where the distribution stood
     param["value"] = value
+    param.update(rest)
     _note(param, f"pinned, was {was}")
 
 
@@ -156,6 +161,10 @@ def _need(edit: Edit, *fields: str) -> None:
     missing = [f for f in fields if getattr(edit, f) is None]
     if missing:
         raise ValueError(f"{edit.op} needs {', '.join(missing)}")
+    for f in fields:
+        value = getattr(edit, f)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{f}: expected a finite number")
 
 
 def _apply_one(data: Any, edit: Edit, tokens: list[str | int]) -> None:
@@ -189,6 +198,12 @@ def _add_phase(data: Any, edit: Edit, tokens: list[str | int]) -> None:
     _need(edit, "month", "intensity", "enforcement")
     if not (len(tokens) == 2 and tokens[0] == "pressure"):
         raise ValueError("add_phase applies to a channel, pressure.C")
+    # checked here, so a message names this edit rather than the place the phase lands at
+    if not _MONTH.match(str(edit.month)):
+        raise ValueError(f"month: expected YYYY-MM, got {edit.month!r}")
+    for name in ("intensity", "enforcement"):
+        if not 0.0 <= float(getattr(edit, name)) <= 1.0:
+            raise ValueError(f"{name}: {getattr(edit, name):g} outside [0, 1]")
     channel = _resolve(data, tokens)
     timeline = channel.get("timeline") if isinstance(channel, MutableMapping) else None
     if not isinstance(timeline, MutableSequence):
@@ -221,7 +236,8 @@ def apply_edits(data: Any, edits: list[Edit], file: str = "edits") -> Any:
         try:
             step(data, edit, tokens)
         except KeyError:
-            raise InputError(file, f"edits[{i}] {edit.path}", "no such place in the scenario")
+            where = f"edits[{i}] {edit.path}"
+            raise InputError(file, where, "no such place in the scenario") from None
         except (ValueError, TypeError) as exc:
             raise InputError(file, f"edits[{i}] {edit.path}", str(exc)) from None
 

@@ -95,7 +95,9 @@ def difference(base: Forecast, edited: Forecast) -> dict[str, Any]:
     by_h = {
         h: {
             "p": b[h]["p"] - a[h]["p"],
-            "by_channel": {c: b[h]["by_channel"][c] - a[h]["by_channel"][c] for c in a[h]["by_channel"]},
+            "by_channel": {
+                c: b[h]["by_channel"][c] - a[h]["by_channel"][c] for c in a[h]["by_channel"]
+            },
         }
         for h in a
         if h in b
@@ -214,4 +216,3 @@ def make_router(store: Path | None = None) -> APIRouter:
             return _error(exc)
 
     return router
-
