@@ -287,3 +287,14 @@ def test_stored_runs_compare_only_with_their_kind(client: TestClient, tmp_path: 
         == f"run {one} is a forecast, run {sweep} a sweep: compare runs of the same kind"
     )
     assert client.get(f"/api/explore/runs-diff?a={one}&b=999").status_code == 404
+
+
+def test_the_api_page_works_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+    assert "<code>/api/explore</code>" in text and "<code>/api/run</code>" in text
+    assert "ExploreRequest" in text and "<a href='/openapi.json'>" in text
+    assert client.get("/redoc").status_code == 404  # it loaded from a CDN: gone
+    assert client.get("/openapi.json").status_code == 200

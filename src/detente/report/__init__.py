@@ -144,6 +144,42 @@ def _outside(view: dict[str, Any] | None) -> str:
     )
 
 
+def _outcome(f: Forecast) -> str:
+    """What happened (the file's ``outcome``, history the model never reads) beside what the
+    forecast gave for it: P(direct talks within the months it took), or within the horizon when
+    no talks came."""
+    out = f.scenario.outcome
+    if out is None:
+        return ""
+    facts = f"<p><b>What happened</b>: {_e(out.source)}</p>"
+    if out.talks and out.month is not None:
+        after = f.scenario.month_index(out.month) - f.origin
+        how = f"{_e(out.kind)} talks" + (f", {_e(out.channel)} channel" if out.channel else "")
+        if after < 1:
+            said = (
+                f"Talks opened in {_e(out.month)} ({how}), by the as-of month {_e(f.as_of)}: "
+                "the forecast, conditioned on no talks by then, does not apply."
+            )
+        elif after > f.horizon:
+            said = (
+                f"Talks opened in {_e(out.month)} ({how}), {after} months after the as-of month, "
+                f"past the horizon: the forecast gave <b>{1 - f.p_within(f.horizon):.2f}</b> to "
+                f"no direct talks within {f.horizon} months, which came true."
+            )
+        else:
+            said = (
+                f"Talks opened in <b>{_e(out.month)}</b> ({how}), {after} months after the as-of "
+                f"month; the forecast gave <b>{f.p_within(after):.2f}</b> to direct talks within "
+                f"{after} months."
+            )
+    else:
+        said = (
+            f"No direct talks ({_e(out.kind)}); the forecast gave <b>"
+            f"{1 - f.p_within(f.horizon):.2f}</b> to no direct talks within {f.horizon} months."
+        )
+    return f"<h2>What happened</h2>\n<div class='note'>{facts}<p>{said}</p></div>"
+
+
 def build_report(
     forecast: Forecast,
     sensitivity: ScenarioSensitivity | None = None,
@@ -178,6 +214,7 @@ made {created}.</p>
 {_forecast_table(f)}
 <p>{verdict} Probabilities are the mean over draws of the parameters' uncertainty; the interval runs
 from the 5th to the 95th percentile over draws.</p>
+{_outcome(f)}
 <h2>Month by month</h2>
 <img alt="monthly trajectories" src="{_png(plot_forecast, f)}">
 <h2>The factions</h2>

@@ -25,7 +25,7 @@ from detente.scenario.coercion import scenario_from_text
 from detente.scenario.sample import load_lens
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore
-from detente.web.explore import make_router as explore_router
+from detente.web.explore import install as install_explore
 
 MAX_BODY_BYTES = 1_000_000
 MAX_DRAWS = 20_000
@@ -83,7 +83,7 @@ def create_app(scenarios: Path, store: Path | None = None) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    app.include_router(explore_router(store))
+    install_explore(app, store)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import json
+from html import escape
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.analysis.discover import discover_scenario
@@ -144,6 +145,68 @@ FORECAST_COMMANDS = ("run", "report", "dashboard run")
 def run_kind(command: str) -> str:
     """The kind of a stored run: ``forecast`` or the command (sweep, sensitivity, ...)."""
     return "forecast" if command in FORECAST_COMMANDS else command
+
+
+#: Paths of FastAPI's own API pages, which load Swagger UI and ReDoc from a CDN (blank offline).
+_CDN_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def api_page(schema: dict[str, Any]) -> str:
+    """The API as one plain HTML page, from the OpenAPI schema: each endpoint with its method,
+    summary, description, parameters and body; no script, nothing fetched, so it works offline."""
+    rows = []
+    for path, ops in schema.get("paths", {}).items():
+        for method, op in ops.items():
+            params = ", ".join(f"{p['name']} ({p.get('in', '')})" for p in op.get("parameters", []))
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = str(body.get("schema", {}).get("$ref", "")).rsplit("/", 1)[-1]
+            rows.append(
+                f"<tr><td><code>{escape(method.upper())}</code></td><td><code>{escape(path)}</code>"
+                f"</td><td><b>{escape(op.get('summary', ''))}</b><br>"
+                f"{escape(op.get('description', ''))}</td><td>{escape(params)}</td>"
+                f"<td>{escape(ref)}</td></tr>"
+            )
+    models = "".join(
+        f"<h3 id='{escape(name)}'>{escape(name)}</h3><p>{escape(m.get('description', ''))}</p>"
+        "<ul>"
+        + "".join(
+            f"<li><code>{escape(k)}</code>: {escape(str(v.get('type', v.get('anyOf', ''))))}"
+            f"{' (required)' if k in m.get('required', []) else ''}</li>"
+            for k, v in m.get("properties", {}).items()
+        )
+        + "</ul>"
+        for name, m in schema.get("components", {}).get("schemas", {}).items()
+        if not name.startswith(("HTTPValidationError", "ValidationError"))
+    )
+    info = schema.get("info", {})
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(info.get('title', 'API'))}: API</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:1rem;max-width:70rem}"
+        "table{border-collapse:collapse;width:100%;font-size:.9rem}"
+        "td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}"
+        ".scroll{overflow-x:auto}</style></head><body>"
+        f"<h1>{escape(info.get('title', 'API'))} {escape(info.get('version', ''))}</h1>"
+        f"<p>{escape(info.get('description', ''))} The machine-readable schema: "
+        "<a href='/openapi.json'>/openapi.json</a>.</p>"
+        "<div class='scroll'><table><thead><tr><th>method</th><th>path</th><th>what</th>"
+        f"<th>parameters</th><th>body</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        f"<h2>Bodies</h2>{models}</body></html>"
+    )
+
+
+def install(app: FastAPI, store: Path | None = None) -> None:
+    """Add the exploring endpoints to ``app`` and replace its CDN-loaded API pages (Swagger UI,
+    ReDoc) by :func:`api_page` at ``/docs``."""
+    app.router.routes[:] = [
+        r for r in app.router.routes if getattr(r, "path", None) not in _CDN_DOCS
+    ]
+    app.include_router(make_router(store))
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> str:
+        return api_page(app.openapi())
 
 
 def make_router(store: Path | None = None) -> APIRouter:
