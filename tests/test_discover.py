@@ -151,7 +151,7 @@ def test_the_command_prints_json_and_draws_the_trajectory(tmp_path: Path) -> Non
         "scenario", "question", "draws", "seed", "horizon", "threshold", "alpha", "min_support",
         "pasting", "inputs", "share", "trajectory", "boxes",
     }  # fmt: skip
-    assert doc["inputs"][0] == "leader.legitimacy_of_talks"  # then the global coefficients
+    assert doc["inputs"][0] == "leader.legitimacy_of_talks"
     assert doc["trajectory"][0]["coverage"] == 1.0
     assert "leader.legitimacy_of_talks" in doc["boxes"][0]["limits"]
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -166,3 +166,22 @@ def test_a_horizon_past_the_scenario_is_refused() -> None:
     res = _in_process(str(DATA / "tip.yaml"), "--horizon", "5", "--draws", "50")
     assert isinstance(res.exception, InputError)
     assert str(res.exception) == "--horizon: 5 months: the scenario's horizon is 1"
+
+
+def test_against_the_ema_workbench_where_installed() -> None:
+    """A check against the EMA workbench's PRIM (not a dependency: skipped unless installed).
+    Its default objective differs (it weighs a peel's gain by the draws it removes), so the
+    peeled boxes differ slightly; both must find the box known by construction."""
+    pytest.importorskip("ema_workbench")
+    import pandas as pd
+    from ema_workbench.analysis import prim as ema_prim
+
+    x, y = _known_box()
+    box = ema_prim.Prim(pd.DataFrame(x, columns=list("abc")), y, threshold=0.8).find_box()
+    last = box.peeling_trajectory.iloc[-1]
+    limits = box.box_lims[-1]
+    ours = prim(x, y).boxes[0]
+    assert last["density"] == ours.density == 1.0
+    assert abs(last["coverage"] - ours.coverage) < 0.06
+    assert limits["a"][0] == pytest.approx(box_limits(ours, ["a", "b", "c"])["a"]["low"], abs=0.02)
+    assert limits["b"][1] == pytest.approx(box_limits(ours, ["a", "b", "c"])["b"]["high"], abs=0.02)
