@@ -36,3 +36,17 @@ def test_a_case_without_talks_shows_the_forecast_of_none() -> None:
 def test_a_scenario_without_an_outcome_has_no_such_section() -> None:
     scn = load_scenario(CASES / "iran-2018.yaml").model_copy(update={"outcome": None})
     assert "What happened" not in build_report(run_scenario(scn, 50, 3))
+
+
+def test_the_report_shows_what_would_have_to_be_true() -> None:
+    from detente.analysis.discover import discover_scenario
+
+    scn = load_scenario(CASES / "iran-2012.yaml")
+    doc = discover_scenario(scn, 300, 3, 24, 0.5)
+    page = build_report(run_scenario(scn, 50, 3), discovery=doc)
+    assert "<h2>What would have to be true</h2>" in page
+    box = doc["boxes"][0]
+    assert f"<h3>Box 1: coverage {box['coverage']:.2f}, density {box['density']:.2f}" in page
+    name, lim = next(iter(box["limits"].items()))
+    assert f"<tr><td>{name}</td>" in page
+    assert "What would have to be true" not in build_report(run_scenario(scn, 50, 3))

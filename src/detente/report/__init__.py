@@ -180,13 +180,47 @@ def _outcome(f: Forecast) -> str:
     return f"<h2>What happened</h2>\n<div class='note'>{facts}<p>{said}</p></div>"
 
 
+def _discovery(doc: dict[str, Any] | None) -> str:
+    """What would have to be true: the PRIM boxes of ``detente discover`` (docs/analysis.md)."""
+    if doc is None:
+        return ""
+    head = (
+        f"<p>Draws where P(direct talks within {doc['horizon']} months) reaches "
+        f"{doc['threshold']:g}: {doc['share']:.1%} of {doc['draws']:,} (scenario discovery with "
+        "PRIM over every uncertain number; coverage: share of those draws inside a box; density: "
+        "share of a box's draws that are such draws).</p>"
+    )
+    if not doc["boxes"]:
+        return head + "<p>No box: too few or too many draws pass the threshold.</p>"
+    parts = [head]
+    for k, box in enumerate(doc["boxes"], 1):
+        rows = "".join(
+            f"<tr><td>{_e(name)}</td><td class='num'>"
+            + " and ".join(
+                f"{op} {lim[side]:.4g}"
+                for side, op in (("low", "&ge;"), ("high", "&le;"))
+                if lim[side] is not None
+            )
+            + "</td></tr>"
+            for name, lim in box["limits"].items()
+        )
+        parts.append(
+            f"<h3>Box {k}: coverage {box['coverage']:.2f}, density {box['density']:.2f}, "
+            f"support {box['support']:.2f}</h3><table><tr><th>input</th><th>limits</th></tr>"
+            f"{rows}</table>"
+        )
+    return "".join(parts)
+
+
 def build_report(
     forecast: Forecast,
     sensitivity: ScenarioSensitivity | None = None,
     lens_params: dict[str, Any] | None = None,
     outside: dict[str, Any] | None = None,
+    discovery: dict[str, Any] | None = None,
 ) -> str:
-    """The whole report as one HTML document with everything inline."""
+    """The whole report as one HTML document with everything inline; ``discovery`` (the JSON of
+    ``detente discover``) adds "What would have to be true"."""
     from detente.plots import plot_forecast
 
     f, scn = forecast, forecast.scenario
@@ -225,6 +259,7 @@ from the 5th to the 95th percentile over draws.</p>
 {_drivers(sensitivity)}
 <h2>The outside view</h2>
 {_outside(outside)}
+{"<h2>What would have to be true</h2>" + _discovery(discovery) if discovery else ""}
 <h2>Every assumption</h2>
 {_assumptions(scn, f.lens, lens_params or {})}
 <p class="small">Made with detente {__version__}. The scenario's numbers, the seed and the version
