@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from detente.store import RunStore
+
 from .conftest import ROOT
 from .test_dashboard import HAVE_BROWSER, _text_becomes, chromium, serve
 
@@ -30,6 +32,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     text = (ROOT / "examples" / "cases" / "iran-2018.yaml").read_text(encoding="utf-8")
     # a file that parses as YAML but is no scenario: its horizon is out of range
     (folder / "broken.yaml").write_text(text.replace("horizon: 36", "horizon: 0"), encoding="utf-8")
+    store = RunStore(folder / "runs.sqlite")
+    forecast = {"horizons": {"24": {"p": 0.11, "lo": 0.0, "hi": 0.3}}, "even_odds_month": None}
+    store.add("run", {"draws": 100}, forecast, {}, "iran-2018", text, 1)
+    store.add("sweep", {"grid": ["x=0:1:3"]}, {"points": 3, "of": 3, "complete": True}, {},
+              "iran-2018", text, 1)  # fmt: skip
+    for top in ("leader.legacy_weight", "leader.legitimacy_of_talks"):
+        summary = {"top": [{"name": top, "ST": 0.5, "S1": 0.4}]}
+        store.add("sensitivity", {"samples": 64}, summary, {}, "iran-2018", text, 1)
     yield from serve(folder, folder / "runs.sqlite")
 
 
@@ -195,3 +205,57 @@ def test_g_a_360_px_screen_has_no_sideways_scroll(
         assert (tmp_path / "narrow.png").stat().st_size > 10_000
     finally:
         d.set_window_size(1400, 1000)
+
+
+def test_h_as_of_an_added_phase_and_a_rescaled_event(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    d = browser
+    _loaded(d, server)
+    assert d.find_element("id", "asofNote").text == "From the start, 2018-05."
+    d.find_element("id", "asof").send_keys("2019-01", Keys.TAB)
+    _wait(lambda: d.find_element("id", "asofNote").text.startswith("As of 2019-01:"))
+    _loaded(d, server)
+    # no oil sanctions after all from the snap-back (November 2018), then taken back
+    for field, value in (("month", "2018-11"), ("int", "0"), ("enf", "0")):
+        box = d.find_element("id", f"add-oil-{field}")
+        box.clear()
+        box.send_keys(value)
+    d.find_element("id", "add-oil").click()
+    _text_becomes(d, "d-24", lambda t: t != "\u00b10.00")
+    assert "2018-11 (added)" in d.find_element("id", "pressure").text
+    d.find_element("css selector", "#pressure [data-drop]").click()
+    _text_becomes(d, "d-24", lambda t: t == "\u00b10.00")
+    # the broken deal three times as heavy
+    box = d.find_element("id", "ev-scale-0")
+    box.clear()
+    box.send_keys("3", Keys.TAB)
+    _text_becomes(d, "d-24", lambda t: t != "\u00b10.00")
+    assert '"op":"rescale","value":3' in d.execute_script(
+        "return decodeURIComponent(location.hash)"
+    )
+
+
+def test_i_stored_runs_of_each_kind(server: str, browser: Any) -> None:
+    d = browser
+    _loaded(d, server)
+    _wait(lambda: len(d.find_elements("css selector", "#runs tbody tr")) == 4)
+    rows = {r.find_element("css selector", "td:nth-child(3)").text + " " + r.find_element(
+        "css selector", "td:nth-child(4)").text for r in d.find_elements("css selector", "#runs tbody tr")}  # fmt: skip
+    assert rows == {
+        "run 24 mo: 0.11",
+        "sweep 3 of 3 grid points",
+        "sensitivity top inputs: leader.legacy_weight (ST 0.50)",
+        "sensitivity top inputs: leader.legitimacy_of_talks (ST 0.50)",
+    }
+    # a forecast beside the forecast; a lone sweep has nothing to be compared with
+    assert len(d.find_elements("css selector", "#runs [data-run]")) == 1
+    picks = d.find_elements("css selector", "#runs [data-pick]")
+    assert len(picks) == 2  # the two sensitivity runs, with each other only
+    d.find_element("css selector", "#runs [data-run]").click()
+    _text_becomes(d, "forecast", lambda t: "0.11 (run 1)" in t)
+    picks[0].click()
+    picks[1].click()
+    _wait(lambda: "(sensitivity)" in d.find_element("id", "runsDiff").text)
+    assert "summary.top" in d.find_element("id", "runsDiff").text or "top" in d.find_element(
+        "id", "runsDiff").text  # fmt: skip

@@ -99,6 +99,7 @@ def test_events_and_phases() -> None:
     assert events[5]["scale"]["uniform"] == [0.75, 1.5]  # Soleimani's threat, halved
     phases = data["pressure"]["oil"]["timeline"]
     assert [p["from"] for p in phases] == ["2018-05", "2018-09", "2018-11"]
+    assert phases[1]["announced"] == "2018-05"  # known from the start: a counterfactual
     scn = parse_scenario(json.loads(json.dumps(data)), "edited")
     assert len(scn.pressure["oil"].timeline) == 3
 

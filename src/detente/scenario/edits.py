@@ -41,7 +41,8 @@ class Edit(BaseModel):
     - ``off``: the event at ``events[k]`` is left out.
     - ``rescale`` (value): the event's size is multiplied by ``value`` (1 when it has none).
     - ``remove_phase``: the phase at ``pressure.C.timeline[k]`` is left out.
-    - ``add_phase`` (month, intensity, enforcement): a phase of channel ``pressure.C``.
+    - ``add_phase`` (month, intensity, enforcement): a phase of channel ``pressure.C`` from that
+      month, announced at the scenario's start (in month order; after a phase of the same month).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -208,8 +209,12 @@ def _add_phase(data: Any, edit: Edit, tokens: list[str | int]) -> None:
     timeline = channel.get("timeline") if isinstance(channel, MutableMapping) else None
     if not isinstance(timeline, MutableSequence):
         raise ValueError("the channel has no timeline")
+    # announced at the start: a counterfactual of the whole episode, known to a forecaster from
+    # its outset (a phase announced only in its own month would be invisible to a run from the
+    # start, which sees only what was announced by then)
     phase = {
         "from": edit.month,
+        "announced": str(data.get("start", edit.month)),
         "intensity": {"value": edit.intensity, "assumption": f"added phase: {EDITED}"},
         "enforcement": {"value": edit.enforcement, "assumption": f"added phase: {EDITED}"},
     }

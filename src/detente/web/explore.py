@@ -138,6 +138,27 @@ def edited_yaml(text: str, edits: list[Edit]) -> str:
     return out.getvalue()
 
 
+def explore_doc(req: ExploreRequest) -> dict[str, Any]:
+    """The work of ``POST /api/explore`` (a module-level function of picklable arguments, so it
+    can run in a worker process): both runs, same draws and seed, and their difference."""
+    base, data = edited_data(req)
+    scn = parse_scenario(data, EDITED_NAME)
+    _check_horizon(base, req.horizon)
+    _check_horizon(scn, req.horizon)
+    lens = load_lens(req.lens) if req.lens else None
+    horizon = req.horizon or base.horizon
+    fa = run_scenario(base, req.draws, req.seed, horizon, lens, as_of=req.as_of)
+    fb = run_scenario(scn, req.draws, req.seed, horizon, lens, as_of=req.as_of)
+    return {"baseline": fa.to_dict(), "edited": fb.to_dict(), "difference": difference(fa, fb)}
+
+
+def discover_doc(req: DiscoverRequest) -> dict[str, Any]:
+    """The work of ``POST /api/explore/discover`` (module level, as :func:`explore_doc`)."""
+    _, data = edited_data(req)
+    scn = parse_scenario(data, EDITED_NAME)
+    return discover_scenario(scn, req.draws, req.seed, req.horizon, req.threshold)
+
+
 #: Commands whose stored summary is a forecast by horizon: one kind, comparable with each other.
 FORECAST_COMMANDS = ("run", "report", "dashboard run")
 
@@ -235,17 +256,9 @@ def make_router(store: Path | None = None) -> APIRouter:
         """The file's forecast (``baseline``), the edited one (``edited``), both as ``detente run
         --json`` gives them, and ``difference`` (edited minus file) at each horizon and month."""
         try:
-            base, data = edited_data(req)
-            scn = parse_scenario(data, EDITED_NAME)
-            _check_horizon(base, req.horizon)
-            _check_horizon(scn, req.horizon)
-            lens = load_lens(req.lens) if req.lens else None
-            horizon = req.horizon or base.horizon
-            fa = run_scenario(base, req.draws, req.seed, horizon, lens, as_of=req.as_of)
-            fb = run_scenario(scn, req.draws, req.seed, horizon, lens, as_of=req.as_of)
+            return explore_doc(req)
         except InputError as exc:
             return _error(exc)
-        return {"baseline": fa.to_dict(), "edited": fb.to_dict(), "difference": difference(fa, fb)}
 
     @router.post("/api/explore/params", response_model=None)
     def params(req: ScenarioText) -> list[dict[str, Any]] | JSONResponse:
@@ -265,16 +278,17 @@ def make_router(store: Path | None = None) -> APIRouter:
         except InputError as exc:
             return _error(exc)
         except Exception as exc:  # ruamel's errors on text PyYAML read: rare, still one line
-            return JSONResponse({"detail": f"scenario: cannot keep its layout: {exc}"}, 422)
+            first = (
+                str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            )
+            return JSONResponse({"detail": f"scenario: cannot keep its layout: {first}"}, 422)
         return Response(text, media_type="application/yaml")
 
     @router.post("/api/explore/discover", response_model=None)
     def discover(req: DiscoverRequest) -> dict[str, Any] | JSONResponse:
         """What would have to be true: PRIM boxes of the draws where talks pass the threshold."""
         try:
-            _, data = edited_data(req)
-            scn = parse_scenario(data, EDITED_NAME)
-            return discover_scenario(scn, req.draws, req.seed, req.horizon, req.threshold)
+            return discover_doc(req)
         except InputError as exc:
             return _error(exc)
 
