@@ -390,6 +390,44 @@ def tipping_point(
     return TippingPoint(param=param, target=target, horizon=months, result=res)
 
 
+def discover(
+    scenario: ScenarioLike,
+    *,
+    horizon: int = 24,
+    threshold: float = 0.5,
+    draws: int = 2000,
+    seed: int = DEFAULT_SEED,
+    lens: LensLike = None,
+    coefficients: CoefficientsLike = None,
+    alpha: float = 0.05,
+    min_support: float = 0.05,
+    paste: bool = False,
+) -> dict[str, Any]:
+    """Scenario discovery (``detente discover``): PRIM boxes over the draws of every uncertain
+    input, for the draws whose P(talks within ``horizon``) reaches ``threshold``. The dict is the
+    ``--json`` contract (docs/analysis.md): ``share``, ``inputs``, ``trajectory``, ``boxes``."""
+    from detente.analysis.discover import discover_scenario
+
+    scn = load_scenario(scenario)
+    _run_options(draws, seed, horizon)
+    if isinstance(threshold, bool) or not 0.0 <= threshold <= 1.0:
+        raise InputError("threshold", None, f"{threshold!r}: expected a probability 0-1")
+    if not (0.0 < alpha < 0.5 and 0.0 < min_support < 1.0):
+        raise InputError("alpha", None, "expected 0 < alpha < 0.5 and 0 < min_support < 1")
+    return discover_scenario(
+        scn,
+        draws,
+        seed,
+        horizon,
+        threshold,
+        load_lens(lens),
+        alpha,
+        min_support,
+        paste,
+        _coefficients(coefficients),
+    )
+
+
 def ties_path(ties: str | os.PathLike[str] | None) -> Path | None:
     """The TIES file: the one given, else $DETENTE_TIES, else None."""
     if ties is not None:

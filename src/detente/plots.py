@@ -166,3 +166,29 @@ def plot_calibration(doc: dict[str, Any], path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.savefig(path, dpi=110)
+
+
+def plot_peeling(doc: dict[str, Any], path: Path | IO[bytes]) -> None:
+    """The peeling trajectory: density against coverage of each step's box, coloured by how many
+    inputs the box restricts; the chosen boxes marked."""
+    steps = doc["trajectory"]
+    fig = new_figure(figsize=(7, 5), layout="constrained")
+    ax = fig.subplots()
+    if steps:
+        cov = [s["coverage"] for s in steps]
+        dens = [s["density"] for s in steps]
+        dims = [len(s["restricted"]) for s in steps]
+        pts = ax.scatter(cov, dens, c=dims, cmap="viridis", s=18)
+        fig.colorbar(pts, ax=ax, label="inputs restricted")
+        for k, b in enumerate(doc["boxes"]):
+            ax.scatter([b["coverage"]], [b["density"]], marker="*", s=180, c="#cf222e")
+            ax.annotate(f"box {k + 1}", (b["coverage"], b["density"]), xytext=(6, 6),
+                        textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("coverage (share of the draws with talks inside the box)")
+    ax.set_ylabel("density (share of the box's draws with talks)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(
+        f"{doc['scenario']}: P(talks within {doc['horizon']} months) >= {doc['threshold']:g}"
+    )
+    fig.savefig(path, dpi=110)

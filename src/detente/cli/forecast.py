@@ -391,6 +391,13 @@ def report(
     ties_file: TiesOpt = None,
     as_of: AsOfOpt = None,
     coefficients: CoefficientsOpt = None,
+    discover: Annotated[
+        bool,
+        typer.Option(
+            "--discover",
+            help="Add 'What would have to be true': PRIM boxes at 24 months (detente discover).",
+        ),
+    ] = False,
 ) -> None:
     """One self-contained HTML report: forecast, trajectories, factions, drivers, assumptions."""
     from detente import api
@@ -401,7 +408,7 @@ def report(
         fail(f"--samples {samples}: use a power of 2, or 0 to skip the drivers section")
     scn = api.load_scenario(scenario)
     lens_model = api.load_lens(lens)
-    with interruptible("no report written"), progress("report", 2) as tick:
+    with interruptible("no report written"), progress("report", 3 if discover else 2) as tick:
         forecast = api.run(
             scn,
             draws=draws,
@@ -419,9 +426,20 @@ def report(
             except InputError:
                 sens = None  # a scenario with no uncertain parameter has no drivers
         tick(1)
+        discovery = None
+        if discover:
+            months = min(24, forecast.horizon)
+            discovery = api.discover(
+                scn, horizon=months, seed=seed, lens=lens_model, coefficients=coefficients
+            )
+            tick(1)
     view = api.outside_view(scn, ties=ties_file)
     page = build_report(
-        forecast, sens, dict(lens_model.coefficients) if lens_model else None, view.to_dict()
+        forecast,
+        sens,
+        dict(lens_model.coefficients) if lens_model else None,
+        view.to_dict(),
+        discovery,
     )
     output.write_text(page, encoding="utf-8")
     out.print(f"report written to {escape(str(output))} ({len(page) // 1024} KiB, self-contained)")
