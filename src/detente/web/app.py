@@ -26,6 +26,7 @@ from detente.errors import InputError
 from detente.forecast import DEFAULT_SEED
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore
+from detente.web.explore import install as install_explore
 from detente.web.guards import install_guards
 from detente.web.runner import RunService, lifespan, parse_scenario, read_folder_text
 from detente.web.settings import ServerSettings
@@ -82,6 +83,8 @@ def create_app(
     )
     install_guards(app, settings)
     runs_service = app.state.runs = RunService(settings)
+
+    install_explore(app, store)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
