@@ -186,3 +186,26 @@ def test_fuzz_paths_and_queries(name: str, run_id: int | str, query: dict[str, s
     check(c.get(f"/api/scenarios/{quoted}"))
     check(c.get(f"/api/runs/{urllib.parse.quote(str(run_id), safe='')}"))
     check(c.get("/api/runs", params=query))
+
+
+explore_bodies = st.fixed_dictionaries(
+    {"scenario": scenarios, "draws": draws},
+    optional={
+        "edits": st.lists(
+            st.fixed_dictionaries(
+                {"path": st.sampled_from(["leader.legacy_weight", "horizon", "x"]) | st.text()},
+                optional={"value": json_values, "low": json_values, "high": json_values},
+            ),
+            max_size=3,
+        )
+        | json_values,
+        "horizon": st.one_of(st.integers(1, 60), json_values),
+        "as_of": st.sampled_from(["2018-06", "2030-01", "x", None]),
+    },
+)
+
+
+@settings(FUZZ, max_examples=max(30, EXAMPLES // 4))
+@given(body=explore_bodies)
+def test_fuzz_explore(body: dict[str, Any]) -> None:
+    check(post("/api/explore", body))

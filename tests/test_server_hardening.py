@@ -334,3 +334,18 @@ def test_a_scenario_horizon_over_the_server_cap_is_422(client: TestClient) -> No
     assert res.json()["detail"] == "scenario: horizon: 200 months; at most 120 here"
     res = client.post("/api/run", json={"scenario": text, "draws": 10, "horizon": 12})
     assert res.status_code == 200 and res.json()["horizon"] == 12
+
+
+def test_the_explore_endpoints_run_in_the_pool_within_the_limits(client: TestClient) -> None:
+    text = scenario_with(20, "eum")
+    for path, body in (
+        ("/api/explore", {"draws": 1000, "horizon": 120}),
+        ("/api/explore/discover", {"draws": 1000, "horizon": 120}),
+    ):
+        res = client.post(path, json={"scenario": text, **body})
+        assert res.status_code == 422, path
+        assert "too much work" in res.json()["detail"] and res.json()["field"] == ""
+    res = client.post("/api/explore", json={"scenario": BOMB})
+    assert res.status_code == 422 and "aliases" in res.json()["detail"]
+    ok = client.post("/api/explore", json={"scenario": IRAN_2018.read_text(), "draws": 50})
+    assert ok.status_code == 200 and set(ok.json()) == {"baseline", "edited", "difference"}

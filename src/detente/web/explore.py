@@ -16,19 +16,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente.analysis.discover import discover_scenario
 from detente.errors import InputError
 from detente.forecast import DEFAULT_SEED, Forecast, run_scenario
-from detente.limits import SERVER_LIMITS
+from detente.limits import SERVER_LIMITS, check_run
 from detente.scenario.coercion import Scenario, iter_params, parse_scenario, scenario_from_text
 from detente.scenario.edits import Edit, apply_edits
 from detente.scenario.sample import load_lens
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore, diff
+from detente.web.runner import in_run_process
 from detente.web.yamlcheck import check_yaml_text
 
 MAX_TEXT = 1_000_000
@@ -161,6 +162,7 @@ def discover_doc(req: DiscoverRequest) -> dict[str, Any]:
     """The work of ``POST /api/explore/discover`` (module level, as :func:`explore_doc`)."""
     _, data = edited_data(req)
     scn = parse_scenario(data, EDITED_NAME)
+    check_run(req.draws, req.horizon + 1, len(scn.factions), scn.engine, LIMITS)
     return discover_scenario(scn, req.draws, req.seed, req.horizon, req.threshold)
 
 
@@ -257,11 +259,13 @@ def make_router(store: Path | None = None) -> APIRouter:
         return {"kind": ka, **diff(ra, rb)}
 
     @router.post("/api/explore", response_model=None)
-    def explore(req: ExploreRequest) -> dict[str, Any] | JSONResponse:
+    async def explore(req: ExploreRequest, request: Request) -> dict[str, Any] | JSONResponse:
         """The file's forecast (``baseline``), the edited one (``edited``), both as ``detente run
-        --json`` gives them, and ``difference`` (edited minus file) at each horizon and month."""
+        --json`` gives them, and ``difference`` (edited minus file) at each horizon and month.
+        Run in the server's pool of run processes (time limit, cancellation: docs/limits.md)."""
         try:
-            return explore_doc(req)
+            doc: dict[str, Any] = await in_run_process(request, explore_doc, req)
+            return doc
         except InputError as exc:
             return _error(exc)
 
@@ -291,10 +295,12 @@ def make_router(store: Path | None = None) -> APIRouter:
         return Response(text, media_type="application/yaml")
 
     @router.post("/api/explore/discover", response_model=None)
-    def discover(req: DiscoverRequest) -> dict[str, Any] | JSONResponse:
-        """What would have to be true: PRIM boxes of the draws where talks pass the threshold."""
+    async def discover(req: DiscoverRequest, request: Request) -> dict[str, Any] | JSONResponse:
+        """What would have to be true: PRIM boxes of the draws where talks pass the threshold
+        (in the server's pool of run processes, as ``/api/explore``)."""
         try:
-            return discover_doc(req)
+            doc: dict[str, Any] = await in_run_process(request, discover_doc, req)
+            return doc
         except InputError as exc:
             return _error(exc)
 

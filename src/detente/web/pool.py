@@ -48,7 +48,11 @@ class RunFailed(Exception):
 
 
 class RunRefused(Exception):
-    """The child refused the input (an ``InputError``): the message, one line."""
+    """The child refused the input: ``error`` is its ``InputError``, rebuilt here."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _context() -> Any:
@@ -70,7 +74,7 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
     try:
         conn.send(("ok", fn(*args)))
     except InputError as exc:
-        conn.send(("input", str(exc)))
+        conn.send(("input", (exc.file, exc.where, exc.message)))
     except MemoryError:
         conn.send(("error", "out of memory"))
     except Exception as exc:  # noqa: BLE001 - a bug or a resource; reported, never a traceback
@@ -133,7 +137,9 @@ class RunPool:
         if kind == "ok":
             return value
         if kind == "input":
-            raise RunRefused(value)
+            from detente.errors import InputError
+
+            raise RunRefused(InputError(*value))
         raise RunFailed(value)
 
     async def _wait(

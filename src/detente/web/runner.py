@@ -8,7 +8,7 @@ the work budget that weighs the EUM's cost) or over the time limit is a 422.
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,31 @@ class RunService:
             self._parse = anyio.CapacityLimiter(PARSE_AT_ONCE)
         return await anyio.to_thread.run_sync(parse_scenario, text, file, limiter=self._parse)
 
+    @asynccontextmanager
+    async def _refusals(self) -> AsyncIterator[None]:
+        """The pool's refusals as HTTP errors, one line each; an InputError from the child is
+        raised again here, for the endpoint to report as it reports its own."""
+        try:
+            yield
+        except RunRefused as exc:
+            raise exc.error from None
+        except PoolFull:
+            retry = {"Retry-After": str(self.settings.retry_after)}
+            raise HTTPException(503, "every run slot is busy; try again shortly", retry) from None
+        except RunTimeout:
+            secs = f"{self.settings.run_timeout:g}"
+            raise HTTPException(422, f"the run took over {secs} s, the limit here") from None
+        except ClientGone:
+            raise HTTPException(400, "the client disconnected; the run was stopped") from None
+        except RunFailed as exc:
+            raise HTTPException(500, f"the run failed: {exc}") from None
+
+    async def call(self, request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a run process, within the pool's places and time limit (the
+        function checks its input and the run limits itself: an InputError comes back)."""
+        async with self._refusals(), self.pool.admit():
+            return await self.pool.run(fn, args, request.is_disconnected)
+
     async def forecast(
         self,
         request: Request,
@@ -77,10 +102,11 @@ class RunService:
         horizon: int | None,
         lens: str | None,
     ) -> tuple[Scenario, dict[str, Any]]:
-        """The scenario and ``detente run --json``'s document for it, or an HTTPException."""
+        """The scenario and ``detente run --json``'s document for it, or an HTTPException. The
+        text is parsed and the limits checked here, before a process is started."""
         lim = self.settings.limits
         try:
-            async with self.pool.admit():
+            async with self._refusals(), self.pool.admit():
                 scn = await self.parse(text, "scenario")
                 months = horizon if horizon is not None else scn.horizon
                 if horizon is None and months > lim.max_months - 1:
@@ -93,19 +119,16 @@ class RunService:
                 doc = await self.pool.run(forecast_doc, args, request.is_disconnected)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
-        except PoolFull:
-            retry = {"Retry-After": str(self.settings.retry_after)}
-            raise HTTPException(503, "every run slot is busy; try again shortly", retry) from None
-        except RunRefused as exc:
-            raise HTTPException(422, str(exc)) from None
-        except RunTimeout:
-            secs = f"{self.settings.run_timeout:g}"
-            raise HTTPException(422, f"the run took over {secs} s, the limit here") from None
-        except ClientGone:
-            raise HTTPException(400, "the client disconnected; the run was stopped") from None
-        except RunFailed as exc:
-            raise HTTPException(500, f"the run failed: {exc}") from None
         return scn, doc
+
+
+async def in_run_process(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in the app's run pool (:meth:`RunService.call`), or in a thread where the
+    app has none (a router mounted on another app)."""
+    service = getattr(request.app.state, "runs", None)
+    if isinstance(service, RunService):
+        return await service.call(request, fn, *args)
+    return await anyio.to_thread.run_sync(lambda: fn(*args))
 
 
 @asynccontextmanager
