@@ -29,7 +29,7 @@ DEFAULT_SEED = 20180508  # the day of the US withdrawal; any integer will do
 #: Inside the monthly model the EUM runs at most this many rounds a month (docs/model.md, M9).
 EUM_MONTHLY_ROUNDS = 20
 #: Draws simulated together in one chunk of work (bounds memory; any value gives the same numbers).
-DEFAULT_CHUNK_ROWS = 2500
+DEFAULT_CHUNK_ROWS = 2000
 
 
 def conditional(paths: Trajectories, origin: int, h: int, series: str = "p_talks") -> FloatArray:
