@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 from detente.engines.base import FloatArray
 
@@ -130,6 +129,8 @@ class Param(BaseModel):
 
         A normal's tails are clipped to ``bounds``, as in :meth:`sample`.
         """
+        from scipy import stats  # heavy: only sensitivity analysis needs quantiles
+
         u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
         if self.value is not None:
             return np.full(u.shape, self.value)
