@@ -6,7 +6,9 @@ The forecast for issue i is
 
 over the members m in :data:`MEMBERS`: engines by name (anything :func:`make_engine` knows) and
 two naive forecasts the data carries, the reference point (status quo) and the Commission's
-position. The weights minimise the sum of absolute errors sum_i |y_i - f_i| (least absolute
+position. Which members take part is chosen by an inner cross-validation among a fixed list of
+candidate combinations (:func:`candidates`, :func:`select_weights`); a candidate's weights
+minimise the sum of absolute errors sum_i |y_i - f_i| (least absolute
 deviations, the criterion the DEU literature scores by; Achen 2006), solved exactly as a linear
 programme (Charnes, Cooper & Ferguson 1955: y_i - f_i = e+_i - e-_i, e+, e- >= 0, minimise
 sum e+ + e-). This is a constrained stacking of forecasts (Wolpert 1992; Breiman 1996, "Stacked
@@ -17,8 +19,9 @@ Where a naive member has no forecast (no reference point, or no Commission posit
 compromise model's forecast stands in for it, so the combination stays linear in the weights.
 
 Out-of-sample error is estimated by K-fold cross-validation grouped by proposal (the issues of one
-legislative proposal are never split between fitting and scoring): weights are fitted on K - 1
-folds and score the remaining one, for each fold in turn. The interval is a percentile bootstrap
+legislative proposal are never split between fitting and scoring): the whole procedure, the
+inner choice of candidate included, runs on K - 1 folds and scores the remaining one, for each
+fold in turn (nested cross-validation). The interval is a percentile bootstrap
 over proposals (Efron & Tibshirani 1993), resampling whole proposals with their issues.
 """
 
