@@ -4,6 +4,7 @@ that do not parse skipped (list) or named (show), and run ids beyond SQLite's in
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -234,3 +235,16 @@ def test_cli_huge_run_id_and_newer_store_are_one_line(tmp_path: Path) -> None:
     r = detente("runs", "list", "--store", path)
     assert r.returncode == 2 and "newer detente" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_runs_list_says_each_skipped_row_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    st = RunStore(path)
+    st.add("run", {"draws": 1}, {"x": 1}, {"y": 2}, scenario_id="a", seed=1)
+    st.add("run", {"draws": 1}, {"x": 1}, {"y": 2}, scenario_id="b", seed=1)
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE runs SET summary = '{bad' WHERE id = 1")
+    r = detente("runs", "list", "--store", path, "--json")
+    assert r.returncode == 0
+    assert [row["id"] for row in json.loads(r.stdout)] == [2]
+    assert r.stderr.strip() == "warning: skipped run 1: field 'summary' is not JSON"
