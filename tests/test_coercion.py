@@ -226,7 +226,7 @@ def test_proponent_lens_clearly_above_author_lens_on_iran_2018() -> None:
     assert proponent > author + 0.3
 
 
-@pytest.mark.parametrize("engine", ["median", "eum"])
+@pytest.mark.parametrize("engine", ["median", "eum", "smp", "exchange"])
 def test_the_stance_engine_is_configurable(engine: str) -> None:
     data = changed(["engine"], engine)
     f = run_scenario(parse_scenario(data, "t"), draws=20, seed=1, horizon=6)

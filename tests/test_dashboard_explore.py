@@ -163,7 +163,7 @@ def test_e_every_export_downloads(server: str, browser: Any, downloads: Path) ->
     yaml_text = (downloads / names["dl-yaml"]).read_text(encoding="utf-8")
     assert yaml_text.startswith('# Iran under "maximum pressure"')  # the original's comments
     assert "pinned, was uniform(0.4, 0.8): set in the detente dashboard" in yaml_text
-    assert "type: deal_broken" not in yaml_text  # the event switched off
+    assert "switched off, was 1: set in the detente dashboard" in yaml_text  # event 0 is off
     run = json.loads((downloads / names["dl-json"]).read_text(encoding="utf-8"))
     assert run["scenario"] == "iran-2018" and f"{run['horizons']['24']['p']:.2f}" == _numbers(d)[
         1:2

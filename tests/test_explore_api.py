@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -94,9 +95,11 @@ def test_events_and_phases() -> None:
          "enforcement": 0.2},
     )  # fmt: skip
     events = data["events"]
-    assert len(events) == 6 and events[0]["type"] == "threat"  # the deal_broken event is out
-    assert events[0]["scale"]["value"] == 2  # a threat without a size: size 1, doubled
-    assert events[5]["scale"]["uniform"] == [0.75, 1.5]  # Soleimani's threat, halved
+    # the deal_broken event is switched off in its place: size 0 (the others keep their paths)
+    assert len(events) == 7 and events[0]["type"] == "deal_broken"
+    assert events[0]["scale"]["value"] == 0.0
+    assert events[1]["scale"]["value"] == 2  # a threat without a size: size 1, doubled
+    assert events[6]["scale"]["uniform"] == [0.75, 1.5]  # Soleimani's threat, halved
     phases = data["pressure"]["oil"]["timeline"]
     assert [p["from"] for p in phases] == ["2018-05", "2018-09", "2018-11"]
     assert phases[1]["announced"] == "2018-05"  # known from the start: a counterfactual
@@ -110,13 +113,22 @@ def test_removals_refer_to_the_file_as_it_was() -> None:
         {"path": "events[4]", "op": "off"},
         {"path": "events[1]", "op": "off"},  # twice is once
     )
-    assert [e["month"] for e in data["events"]] == [
-        "2018-05",
-        "2018-07",
-        "2019-05",
-        "2019-09",
-        "2020-01",
-    ]
+    sizes = [e.get("scale", {}).get("value") for e in data["events"]]
+    assert len(data["events"]) == 7
+    assert [k for k, v in enumerate(sizes) if v == 0.0] == [1, 4]
+
+
+def test_an_event_switched_off_leaves_the_other_events_draws_alone() -> None:
+    """Each number's random stream is keyed by its path: switching event 0 off must not hand
+    the later events' streams on (the comparison with the file would move by more than the
+    event did)."""
+    from detente.scenario.sample import draw_params
+
+    base = parse_scenario(load_yaml_text(TEXT, "t"), "t")
+    off = parse_scenario(json.loads(json.dumps(_edited({"path": "events[0]", "op": "off"}))), "e")
+    a, b = draw_params(base, 200, 7), draw_params(off, 200, 7)
+    assert np.array_equal(a["events[6].scale"], b["events[6].scale"])
+    assert not b["events[0].scale"].any()
 
 
 @pytest.mark.parametrize(
@@ -243,14 +255,15 @@ def test_the_edited_yaml_keeps_the_comments(client: TestClient) -> None:
     original = [line for line in TEXT.splitlines() if line.lstrip().startswith("#")]
     assert [line for line in text.splitlines() if line.lstrip().startswith("#")] == original
     assert "pinned, was uniform(0.4, 0.8): set in the detente dashboard" in text
-    assert "type: deal_broken" not in text
+    assert "switched off, was 1: set in the detente dashboard" in text
     # only the edited lines change: the rest of the file is as it was, line for line
     before, after = TEXT.splitlines(), text.splitlines()
     added = [line for line in after if line not in before]
     removed = [line for line in before if line not in after]
-    assert len(added) == 1 and added[0].lstrip().startswith("enforcement: {value: 0.6, assumption:")
-    assert len(removed) == 5 and removed[0].lstrip().startswith("enforcement: {uniform: [0.4, 0.8]")
-    assert removed[1:3] == ["- month: 2018-05", "  type: deal_broken"]
+    assert len(added) == 2 and added[0].lstrip().startswith("enforcement: {value: 0.6, assumption:")
+    assert added[1].lstrip().startswith("scale: {value: 0.0, source:")
+    assert len(removed) == 2 and removed[0].lstrip().startswith("enforcement: {uniform: [0.4, 0.8]")
+    assert removed[1].lstrip().startswith("scale: {value: 1, source:")
     assert scenario_from_text(text).pressure["oil"].timeline[1].enforcement.value == 0.6
     bad = client.post(
         "/api/explore/yaml",

@@ -32,37 +32,45 @@ def test_the_result_estimate_is_the_preallocated_result() -> None:
     assert len(SERIES) == SERIES_PER_MONTH
     paths = Trajectories.empty(300, 37, 7)
     held = sum(a.nbytes for a in paths.series.values())
-    held += paths.position.nbytes + paths.salience.nbytes + paths.capability.nbytes
-    assert result_bytes(300, 37, 7) == held == 300 * 37 * (18 + 21) * 8
+    held += paths.position.nbytes + paths.salience.nbytes
+    # 5 probabilities in float64, 13 mean-only series and 2 x 7 faction arrays in float32
+    assert result_bytes(300, 37, 7) == held == 300 * 37 * (5 * 8 + 13 * 4 + 14 * 4)
 
 
-def test_the_documented_maximum_draws_is_refused_before_any_work(
+def test_the_documented_maximum_draws_over_ten_years_is_refused_before_any_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``--draws 1000000`` needed about 20 GB (issue 13): now one line, before drawing."""
+    """``--draws 1000000`` needed about 20 GB (issue 13); over 120 months it still would: now
+    one line, before drawing."""
     monkeypatch.delenv(MEMORY_ENV, raising=False)
     scn = load_scenario(IRAN_2018)
-    # 200 MiB + 1e6 x 37 x 39 x 8 (the result) + 2 x 5,000 x 37 x 39 x 24 (chunks in flight)
-    assert estimate_run_bytes(1_000_000, 37, 7, 5000, 2) == 12_100_035_200
+    # 100 MiB + the result 1e6 x 121 x 148 + the draws 1e6 x 128 x 8
+    # + two chunks in flight 2 x 2,000 x 121 x 39 x 20
+    parts = 100 * 2**20 + 17_908_000_000 + 1_024_000_000 + 377_520_000
+    assert estimate_run_bytes(1_000_000, 121, 7, 2000, 2) == parts == 19_414_377_600
     with pytest.raises(InputError) as info:
-        run_scenario(scn, draws=1_000_000, backend=LocalBackend(2))
+        run_scenario(scn, draws=1_000_000, horizon=120, backend=LocalBackend(2), chunk_rows=2000)
     assert str(info.value) == (
-        "run: 1,000,000 draws x 37 months x 7 factions needs about 11.3 GiB of memory; the "
+        "run: 1,000,000 draws x 121 months x 7 factions needs about 18.1 GiB of memory; the "
         "limit is 8.0 GiB (fewer draws or months; docs/limits.md says how to go beyond)"
     )
 
 
 def test_the_memory_cap_is_raised_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(MEMORY_ENV, "16")
-    check_run(1_000_000, 37, 7, "compromise", workers=2)
-    assert library_limits().max_bytes == 16 * 2**30
+    monkeypatch.setenv(MEMORY_ENV, "20")
+    check_run(1_000_000, 121, 7, "compromise", workers=2)
+    assert library_limits().max_bytes == 20 * 2**30
     monkeypatch.setenv(MEMORY_ENV, "lots")
     with pytest.raises(InputError, match="DETENTE_MAX_RUN_GIB: expected a number of GiB"):
         library_limits()
 
 
 def test_on_a_cluster_only_the_result_is_held_here() -> None:
-    assert estimate_run_bytes(1000, 37, 7, workers=0) == 200 * 2**20 + result_bytes(1000, 37, 7)
+    draws = 1000 * (100 + 4 * 7) * 8
+    assert (
+        estimate_run_bytes(1000, 37, 7, workers=0)
+        == 100 * 2**20 + result_bytes(1000, 37, 7) + draws
+    )
 
 
 def test_caps_on_factions_draws_months() -> None:

@@ -190,7 +190,7 @@ def test_too_many_factions_and_too_much_memory_are_422(client: TestClient) -> No
     assert res.status_code == 422 and "31 factions; at most 30 here" in res.json()["detail"]
     text = scenario_with(30, "compromise")
     res = client.post("/api/run", json={"scenario": text, "draws": 20_000, "horizon": 120})
-    assert res.status_code == 422 and "of memory; the limit is 1.2 GiB" in res.json()["detail"]
+    assert res.status_code == 422 and "of memory; the limit is 768 MiB" in res.json()["detail"]
 
 
 def test_a_seed_too_large_to_record_is_422(client: TestClient) -> None:

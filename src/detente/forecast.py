@@ -271,7 +271,9 @@ class Forecast:
         """Every draw's monthly paths: each series on dims (``draw``, ``month``), the factions'
         positions and saliences on (``draw``, ``month``, ``faction``); ``weight`` the survival
         weight of each draw and ``p_talks_conditional`` its probability by month given no talks
-        by the as-of month. Needs xarray (``pip install detente[viz]``)."""
+        by the as-of month. The series of ``MEAN_ONLY_SERIES`` and the faction paths are
+        float32, as the run keeps them (``Trajectories.empty``); the survival and the
+        probabilities float64. Needs xarray (``pip install detente[viz]``)."""
         xarray = require("xarray", "viz")
         months = self.months
         factions = [f.name for f in self.scenario.factions]

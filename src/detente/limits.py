@@ -1,21 +1,23 @@
 """Limits on the size of a run, checked before any work starts (docs/limits.md).
 
-A run's memory is dominated by one preallocated result, ``Trajectories``: for every draw and
-month, the 18 scalar series and three faction arrays (position, salience, capability), float64:
+A run's memory is dominated by one preallocated result, ``Trajectories.empty``: for every draw
+and month, the 5 probability series in float64, the 13 series reported only as means and the
+two faction arrays (position, salience) in float32:
 
-    result_bytes = draws x months x (18 + 3 F) x 8
+    result_bytes = draws x months x (5 x 8 + 13 x 4 + 2 F x 4)
 
-plus, while it runs, the working arrays of the chunks in flight (``chunk_rows`` draws each, one
-chunk per worker thread), which ``benchmarks/bench_limits.py`` measured at about
-``WORK_BYTES_PER_CELL`` bytes per (draw, month, faction-or-series) cell, and the drawn
-parameters. Time grows with draws x months and with the engine's cost per month, which is
-about linear in the factions for the compromise and the median and about quadratic for the
-EUM (every pair of factions, up to ``EUM_MONTHLY_ROUNDS`` rounds a month):
+plus, while it runs, the drawn numbers (about ``100 + 4 F`` a draw, float64) and the working
+arrays of the chunks in flight (``chunk_rows`` draws each, one chunk per worker thread, all 18
+series and three faction arrays in float64), which ``benchmarks/bench_limits.py`` measured at
+about ``WORK_BYTES_PER_CELL`` bytes per (draw, month, series-or-faction-array) cell. Time grows
+with draws x months and with the engine's cost per month, which is about linear in the factions
+for the compromise and the median and about quadratic for the EUM (every pair of factions, up to
+``EUM_MONTHLY_ROUNDS`` rounds a month):
 
     work = draws x months x cost(engine, F)
 
 The library's run path (:func:`detente.forecast.run_scenario`, which the CLI and the server both
-go through) checks :data:`LIBRARY_LIMITS`; the server checks the stricter
+go through) checks :func:`library_limits`; the server checks the stricter
 :data:`SERVER_LIMITS` first. Going beyond on a cluster: docs/limits.md.
 """
 
@@ -24,18 +26,28 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from detente.defaults import DEFAULT_CHUNK_ROWS
+from detente.dynamics.simulate import MEAN_ONLY_SERIES, PER_DRAW_SERIES, SERIES
 from detente.errors import InputError
 
-#: Scalar series kept per draw and month (``detente.dynamics.simulate.SERIES``), and the arrays
-#: kept per faction (position, salience, capability).
-SERIES_PER_MONTH = 18
+#: Scalar series a chunk works with per draw and month, and its arrays per faction (position,
+#: salience, capability), all float64.
+SERIES_PER_MONTH = len(SERIES)
 ARRAYS_PER_FACTION = 3
+#: Bytes per draw and month of the result: float64 probabilities, float32 means-only series,
+#: and per faction float32 position and salience.
+RESULT_BYTES_FIXED = 8 * len(PER_DRAW_SERIES) + 4 * len(MEAN_ONLY_SERIES)
+RESULT_BYTES_PER_FACTION = 2 * 4
 #: Working memory of a chunk in flight, in bytes per kept cell (draw x month x series-or-faction
 #: array), measured by ``benchmarks/bench_limits.py`` (the peak above the result, over the cells
 #: of the chunks in flight).
-WORK_BYTES_PER_CELL = 24
-#: Interpreter, numpy, pandas, numba and the scenario, before any array (measured: ~180 MiB).
-BASE_BYTES = 200 * 2**20
+WORK_BYTES_PER_CELL = 20
+#: Drawn numbers per draw (float64): the flagship scenario draws 110 with 7 factions, about 80
+#: plus 4 a faction; 100 + 4 F is on the safe side.
+PARAMS_FIXED = 100
+PARAMS_PER_FACTION = 4
+#: Interpreter, numpy, pydantic and the scenario, before any array (measured: 50-80 MiB).
+BASE_BYTES = 100 * 2**20
 #: The environment variable that raises the library's memory cap (GiB) on a larger machine.
 MEMORY_ENV = "DETENTE_MAX_RUN_GIB"
 
@@ -86,7 +98,7 @@ SERVER_LIMITS = RunLimits(
     max_factions=30,
     max_draws=20_000,
     max_months=121,  # the start month and 120 more
-    max_bytes=1280 * 2**20,
+    max_bytes=768 * 2**20,
     max_work=2.2e8,  # about 20 s of one core of the benchmark machine
     chunk_rows=1000,
     workers=1,
@@ -97,19 +109,24 @@ SERVER_LIMITS = RunLimits(
 
 def result_bytes(draws: int, months: int, factions: int) -> int:
     """Bytes of the preallocated result (``Trajectories.empty``)."""
-    return draws * months * (SERIES_PER_MONTH + ARRAYS_PER_FACTION * factions) * 8
+    return draws * months * (RESULT_BYTES_FIXED + RESULT_BYTES_PER_FACTION * factions)
 
 
 def estimate_run_bytes(
-    draws: int, months: int, factions: int, chunk_rows: int = 5000, workers: int | None = None
+    draws: int,
+    months: int,
+    factions: int,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int | None = None,
 ) -> int:
     """Peak memory of a local run, estimated from its shapes (``months`` counts every month
-    simulated, from the start to the horizon): the interpreter, the result, and the working
-    arrays of the chunks in flight."""
+    simulated, from the start to the horizon): the interpreter, the result, the drawn numbers,
+    and the working arrays of the chunks in flight."""
     threads = (os.cpu_count() or 1) if workers is None else workers
     in_flight = min(draws, chunk_rows * threads)
     cells = in_flight * months * (SERIES_PER_MONTH + ARRAYS_PER_FACTION * factions)
-    return BASE_BYTES + result_bytes(draws, months, factions) + cells * WORK_BYTES_PER_CELL
+    params = draws * (PARAMS_FIXED + PARAMS_PER_FACTION * factions) * 8
+    return BASE_BYTES + result_bytes(draws, months, factions) + params + cells * WORK_BYTES_PER_CELL
 
 
 def engine_cost(engine: str, factions: int) -> float:
@@ -139,7 +156,7 @@ def check_run(
     engine: str,
     limits: RunLimits | None = None,
     workers: int | None = None,
-    chunk_rows: int = 5000,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> None:
     """Refuse a run over ``limits`` (default :func:`library_limits`) with one line saying which
     cap and by how much. ``months`` counts every month simulated (start to horizon);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from detente.cli.common import JsonOpt, StoreOpt, fail, out, print_json
+from detente.cli.common import JsonOpt, StoreOpt, err, fail, out, print_json
 
 if TYPE_CHECKING:
     from detente.store import RunStore
@@ -23,7 +24,8 @@ def _open_store(store: Path | None) -> RunStore:
     from detente.store import RunStore
 
     try:
-        return RunStore(store)
+        # reading never creates, migrates or locks a store
+        return RunStore(store, read_only=True)
     except (OSError, sqlite3.Error) as exc:
         fail(f"cannot open the run store: {exc}")
 
@@ -36,8 +38,14 @@ def runs_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The latest stored runs, newest first."""
+    from detente.store import StoreWarning
+
     st = _open_store(store)
-    records = st.list(limit, scenario)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StoreWarning)  # said below, one line each
+        records = st.list(limit, scenario)
+    for row in st.skipped:
+        err.print(escape(f"warning: skipped {row}"))
     if as_json:
         print_json([r.to_dict() for r in records])
         return

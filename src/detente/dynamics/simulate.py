@@ -9,15 +9,20 @@ Python loop is over months.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from detente.dynamics import economy, factions, leader, sender, society
 from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.engines import Engine
 from detente.engines.base import BoolArray, FloatArray
+
+#: A stored path: float64, or float32 where a run keeps only what its weighted means need.
+AnyFloatArray = NDArray[np.float64] | NDArray[np.float32]
 
 #: The state series that runs report (the first part of ``Trajectories.series``).
 REPORTED_STATE = (
@@ -47,6 +52,14 @@ CHOICE_SERIES = (
 SERIES = REPORTED_STATE + CHOICE_SERIES
 #: The channels through which talks open, in the order of the last axis of channel arrays.
 CHANNELS = ("public", "secret", "mediated")
+#: The series a run reports from each draw (the survival to the as-of month weighs the draws; the
+#: probabilities give each draw's conditional forecast, whose weighted mean and percentiles are
+#: the reported p, lo and hi): kept in float64 in a run's result.
+PER_DRAW_SERIES = ("survival", "p_public", "p_secret", "p_mediated", "p_talks")
+#: The series a run reports only as weighted means over draws, like the faction paths: a run's
+#: result keeps them in float32 (half the memory; each value rounded once, to a relative 6e-8,
+#: and the means summed in float64), see :meth:`Trajectories.empty`.
+MEAN_ONLY_SERIES = tuple(s for s in SERIES if s not in PER_DRAW_SERIES)
 
 
 @dataclass(frozen=True)
@@ -59,45 +72,45 @@ class Trajectories:
     risks: they sum to 1 - survival); ``p_talks`` = ``p_public`` + ``p_secret``, direct talks.
     """
 
-    series: dict[str, FloatArray]
-    position: FloatArray
-    salience: FloatArray
-    capability: FloatArray
+    series: Mapping[str, AnyFloatArray]
+    position: AnyFloatArray
+    salience: AnyFloatArray
+    capability: FloatArray | None = None
 
     @property
-    def p_talks(self) -> FloatArray:
+    def p_talks(self) -> AnyFloatArray:
         return self.series["p_talks"]
 
     @classmethod
     def empty(cls, draws: int, months: int, factions: int) -> Trajectories:
-        """Room for ``draws`` rows, to be filled chunk by chunk with :meth:`put`."""
+        """Room for ``draws`` rows of what a run reports, to be filled chunk by chunk with
+        :meth:`put`: :data:`PER_DRAW_SERIES` in float64; :data:`MEAN_ONLY_SERIES` and the faction
+        positions and saliences in float32 (they are reported only as weighted means over draws,
+        which float32 values change by a relative 6e-8 at most; the reported p, lo and hi do not
+        read them); capabilities are not kept (nothing reports them)."""
+        f32 = np.float32
+        series: dict[str, AnyFloatArray] = {}
+        for name in SERIES:
+            series[name] = (
+                np.empty((draws, months))
+                if name in PER_DRAW_SERIES
+                else np.empty((draws, months), f32)
+            )
         return cls(
-            series={name: np.empty((draws, months)) for name in SERIES},
-            position=np.empty((draws, months, factions)),
-            salience=np.empty((draws, months, factions)),
-            capability=np.empty((draws, months, factions)),
+            series=series,
+            position=np.empty((draws, months, factions), dtype=f32),
+            salience=np.empty((draws, months, factions), dtype=f32),
         )
 
     def put(self, start: int, part: Trajectories) -> None:
-        """Copy ``part`` into rows ``start ..`` (the same numbers as :meth:`concat` gives)."""
+        """Copy ``part`` into rows ``start ..`` (float32 arrays round each value to nearest)."""
         stop = start + part.position.shape[0]
         for name, values in part.series.items():
             self.series[name][start:stop] = values
         self.position[start:stop] = part.position
         self.salience[start:stop] = part.salience
-        self.capability[start:stop] = part.capability
-
-    @classmethod
-    def concat(cls, parts: list[Trajectories]) -> Trajectories:
-        """Stack chunks of draws back together, in order."""
-        if len(parts) == 1:
-            return parts[0]
-        return cls(
-            series={k: np.concatenate([p.series[k] for p in parts]) for k in parts[0].series},
-            position=np.concatenate([p.position for p in parts]),
-            salience=np.concatenate([p.salience for p in parts]),
-            capability=np.concatenate([p.capability for p in parts]),
-        )
+        if self.capability is not None and part.capability is not None:
+            self.capability[start:stop] = part.capability
 
 
 #: The series the state loop produces (no choice coefficient enters them): those reported, and

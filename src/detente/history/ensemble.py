@@ -6,7 +6,9 @@ The forecast for issue i is
 
 over the members m in :data:`MEMBERS`: engines by name (anything :func:`make_engine` knows) and
 two naive forecasts the data carries, the reference point (status quo) and the Commission's
-position. The weights minimise the sum of absolute errors sum_i |y_i - f_i| (least absolute
+position. Which members take part is chosen by an inner cross-validation among a fixed list of
+candidate combinations (:func:`candidates`, :func:`select_weights`); a candidate's weights
+minimise the sum of absolute errors sum_i |y_i - f_i| (least absolute
 deviations, the criterion the DEU literature scores by; Achen 2006), solved exactly as a linear
 programme (Charnes, Cooper & Ferguson 1955: y_i - f_i = e+_i - e-_i, e+, e- >= 0, minimise
 sum e+ + e-). This is a constrained stacking of forecasts (Wolpert 1992; Breiman 1996, "Stacked
@@ -17,8 +19,9 @@ Where a naive member has no forecast (no reference point, or no Commission posit
 compromise model's forecast stands in for it, so the combination stays linear in the weights.
 
 Out-of-sample error is estimated by K-fold cross-validation grouped by proposal (the issues of one
-legislative proposal are never split between fitting and scoring): weights are fitted on K - 1
-folds and score the remaining one, for each fold in turn. The interval is a percentile bootstrap
+legislative proposal are never split between fitting and scoring): the whole procedure, the
+inner choice of candidate included, runs on K - 1 folds and scores the remaining one, for each
+fold in turn (nested cross-validation). The interval is a percentile bootstrap
 over proposals (Efron & Tibshirani 1993), resampling whole proposals with their issues.
 """
 
@@ -39,15 +42,21 @@ from numpy.typing import NDArray
 
 from detente.engines import make_engine
 from detente.engines.base import FloatArray
-from detente.history.deu import DeuData, Score, forecast_issues
+from detente.history.deu import DeuData, Score, forecast_exchange, forecast_issues
 
-#: The ensemble's members, in order: any engine :func:`detente.engines.make_engine` knows (e.g.
-#: ``"smp"`` joins by adding its name here and refitting with ``scripts/fit_deu_ensemble.py``;
-#: ``"exchange"`` would also need its per-proposal run, ``deu.forecast_exchange``, in
-#: :func:`member_forecasts`), and the naive members in :data:`NAIVE`. The
-#: naive members are left out by default: on the development split's cross-validation they made
-#: the ensemble worse (``docs/engines.md``).
-MEMBERS: tuple[str, ...] = ("compromise", "median", "eum")
+#: The ensemble's members, in order: engines by name (``exchange`` runs on each proposal's issues
+#: together, :func:`detente.history.deu.forecast_exchange`; the others one issue at a time) and
+#: the naive members in :data:`NAIVE`. Which of them the shipped weights use is chosen by
+#: :func:`select_weights` (inner cross-validation), not by hand.
+MEMBERS: tuple[str, ...] = (
+    "compromise",
+    "median",
+    "eum",
+    "exchange",
+    "smp",
+    "reference_point",
+    "commission",
+)
 #: Members that are not engines but columns of the data.
 NAIVE = ("reference_point", "commission")
 #: The member that stands in where a naive member has no forecast.
@@ -70,6 +79,9 @@ def member_forecasts(
             columns[name] = np.array([i.reference_point for i in data.issues])
         elif name == "commission":
             columns[name] = np.array([i.commission for i in data.issues])
+        elif name == "exchange":
+            # the issues of one proposal traded together, as the backtest scores it
+            columns[name] = forecast_exchange(data)
         else:
             columns[name] = forecast_issues(data, make_engine(name))
         if progress:
@@ -101,6 +113,89 @@ def fit_weights(forecasts: FloatArray, outcome: FloatArray) -> FloatArray:
     return np.asarray(w / w.sum())
 
 
+#: Folds of the inner cross-validation that chooses among candidate combinations.
+INNER_K = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A combination the fit may choose: LAD weights over ``members`` (column indices), or a
+    single member when there is one."""
+
+    label: str
+    members: tuple[int, ...]
+
+    def fit(self, forecasts: FloatArray, outcome: FloatArray) -> FloatArray:
+        """Weights over every column: LAD on this candidate's columns, 0 elsewhere."""
+        w = np.zeros(forecasts.shape[1])
+        cols = list(self.members)
+        w[cols] = fit_weights(forecasts[:, cols], outcome) if len(cols) > 1 else 1.0
+        return w
+
+
+def candidates(members: Sequence[str]) -> list[Candidate]:
+    """The combinations the fit chooses among, fixed before seeing any outcome: each member
+    alone, the fallback (compromise) model with each other member (two-member LAD blends), the
+    engines together, and every member together. The fallback alone comes first, so a tie keeps
+    the plain compromise model."""
+    names = list(members)
+    base = names.index(FALLBACK)
+    engines = tuple(j for j, m in enumerate(names) if m not in NAIVE)
+    out = [Candidate(names[base], (base,))]
+    out += [Candidate(m, (j,)) for j, m in enumerate(names) if j != base]
+    out += [Candidate(f"{FALLBACK}+{m}", (base, j)) for j, m in enumerate(names) if j != base]
+    if len(engines) > 2:
+        out.append(Candidate("engines", engines))
+    if len(names) > 2 and len(names) > len(engines):
+        out.append(Candidate("all", tuple(range(len(names)))))
+    return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What :func:`select_weights` chose: the weights (over every member), the candidate, and
+    each candidate's inner cross-validated MAE."""
+
+    weights: FloatArray
+    chosen: str
+    inner_mae: dict[str, float]
+
+
+def select_weights(
+    forecasts: FloatArray,
+    outcome: FloatArray,
+    groups: Sequence[str],
+    members: Sequence[str],
+    inner_k: int = INNER_K,
+    seed: int = 0,
+) -> Selection:
+    """Choose a combination by inner K-fold cross-validation grouped by proposal, then fit it
+    on all the rows given:
+
+        chosen = argmin_c  sum_j sum_{i in fold j} |y_i - F_i . w_c(rows not in fold j)|
+
+    over :func:`candidates` (ties: the earlier candidate, the compromise model first). Only the
+    rows passed in are used: in an outer cross-validation they are the outer training folds.
+    """
+    cands = candidates(members)
+    n_groups = len(set(groups))
+    k = min(inner_k, n_groups)
+    errors = np.zeros(len(cands))
+    if k >= 2:
+        folds = proposal_folds(groups, k, seed)
+        for j in range(k):
+            test = folds == j
+            for c, cand in enumerate(cands):
+                w = cand.fit(forecasts[~test], outcome[~test])
+                errors[c] += np.abs(combine(forecasts[test], w) - outcome[test]).sum()
+    best = int(np.argmin(errors))  # argmin keeps the first of equal errors
+    return Selection(
+        weights=cands[best].fit(forecasts, outcome),
+        chosen=cands[best].label,
+        inner_mae={c.label: float(e / len(outcome)) for c, e in zip(cands, errors, strict=True)},
+    )
+
+
 def combine(forecasts: FloatArray, weights: FloatArray) -> FloatArray:
     """sum_m w_m F_im for every issue."""
     return np.asarray(forecasts @ weights)
@@ -121,21 +216,50 @@ def proposal_folds(groups: Sequence[str], k: int, seed: int = 0) -> NDArray[np.i
     return np.array([fold_of[g] for g in groups], dtype=np.intp)
 
 
-def cv_predictions(
-    forecasts: FloatArray, outcome: FloatArray, folds: NDArray[np.intp]
-) -> tuple[FloatArray, FloatArray]:
-    """Out-of-fold ensemble forecasts, and the weights fitted for each fold (folds x members).
+#: How weights are fitted on training rows: forecasts, outcomes and proposals of those rows only.
+Fitter = Callable[[FloatArray, FloatArray, list[str]], Selection]
 
-    The weights that forecast fold j are fitted on the other folds only.
+
+def lad_fitter(forecasts: FloatArray, outcome: FloatArray, groups: list[str]) -> Selection:
+    """LAD weights over every member (:func:`fit_weights`), no choice among candidates."""
+    return Selection(fit_weights(forecasts, outcome), "all (LAD)", {})
+
+
+def cv_predictions(
+    forecasts: FloatArray,
+    outcome: FloatArray,
+    folds: NDArray[np.intp],
+    groups: Sequence[str] | None = None,
+    fitter: Fitter = lad_fitter,
+) -> tuple[FloatArray, FloatArray, list[str]]:
+    """Out-of-fold ensemble forecasts, the weights fitted for each fold (folds x members), and
+    the candidate each fold's fit chose.
+
+    The weights that forecast fold j are fitted on the other folds only: ``fitter`` receives
+    their rows and nothing of fold j.
     """
     k = int(folds.max()) + 1
+    names = list(groups) if groups is not None else [str(i) for i in range(len(outcome))]
     pred = np.full(outcome.shape, np.nan)
     weights = np.empty((k, forecasts.shape[1]))
+    chosen = []
     for j in range(k):
         test = folds == j
-        weights[j] = fit_weights(forecasts[~test], outcome[~test])
+        train = [g for g, t in zip(names, test, strict=True) if not t]
+        sel = fitter(forecasts[~test], outcome[~test], train)
+        weights[j] = sel.weights
+        chosen.append(sel.chosen)
         pred[test] = combine(forecasts[test], weights[j])
-    return pred, weights
+    return pred, weights, chosen
+
+
+def nested_fitter(members: Sequence[str], seed: int = 0) -> Fitter:
+    """:func:`select_weights` as a :data:`Fitter` (the shipped procedure)."""
+
+    def fit(forecasts: FloatArray, outcome: FloatArray, groups: list[str]) -> Selection:
+        return select_weights(forecasts, outcome, groups, members, seed=seed)
+
+    return fit
 
 
 @dataclass(frozen=True)
@@ -190,36 +314,37 @@ def cross_validate(
     forecasts: FloatArray | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """K-fold CV of the ensemble grouped by proposal, against the compromise model on the
-    same issues, with bootstrap intervals over proposals (MAE of each, and their difference)."""
+    """K-fold CV of the ensemble grouped by proposal (nested: each fold's weights come from
+    :func:`select_weights` on the other folds, whose own inner CV chooses the combination),
+    against every member on the same issues, with bootstrap intervals over proposals (the MAE
+    of each, and the difference ensemble - compromise). A naive member's errors are the
+    compromise model's where the issue has no such forecast (:func:`member_forecasts`)."""
     outcome = np.array([i.outcome for i in data.issues])
     groups = [proposal_of(i.id) for i in data.issues]
     F = member_forecasts(data, members, progress) if forecasts is None else forecasts
     folds = proposal_folds(groups, k, seed)
-    pred, fold_weights = cv_predictions(F, outcome, folds)
-    compromise = F[:, list(members).index(FALLBACK)]
-    err_ens = pred - outcome
-    err_cmp = compromise - outcome
-    boot = {
-        "ensemble": bootstrap_mean(np.abs(err_ens), groups, reps, seed),
-        "compromise": bootstrap_mean(np.abs(err_cmp), groups, reps, seed),
-    }
-    diff = bootstrap_mean(np.abs(err_ens) - np.abs(err_cmp), groups, reps, seed)
+    pred, fold_weights, chosen = cv_predictions(
+        F, outcome, folds, groups, nested_fitter(members, seed)
+    )
+    errors = {"ensemble": np.abs(pred - outcome)}
+    # the members have nothing fitted: their CV error is their plain error
+    errors |= {m: np.abs(F[:, j] - outcome) for j, m in enumerate(members)}
+    boot = {name: bootstrap_mean(e, groups, reps, seed) for name, e in errors.items()}
+    diff = bootstrap_mean(errors["ensemble"] - errors[FALLBACK], groups, reps, seed)
     return {
         "file": data.path,
         "n_issues": len(data.issues),
         "n_proposals": len(set(groups)),
         "k": k,
+        "inner_k": INNER_K,
         "seed": seed,
         "members": list(members),
         "cv_mae": {name: iv.to_dict() for name, iv in boot.items()},
-        "cv_median_ae": {
-            "ensemble": float(np.median(np.abs(err_ens))),
-            "compromise": float(np.median(np.abs(err_cmp))),
-        },
+        "cv_median_ae": {name: float(np.median(e)) for name, e in errors.items()},
         "difference_ensemble_minus_compromise": diff.to_dict(),
         "beats_compromise": bool(diff.high < 0),
         "fold_weights": [dict(zip(members, map(float, w), strict=True)) for w in fold_weights],
+        "fold_chosen": chosen,
         "bootstrap": {"reps": reps, "level": 0.95, "over": "proposals", "seed": seed},
     }
 
@@ -281,36 +406,44 @@ def fit_shipped_weights(
     """The document shipped as ``ensemble_weights.json``: weights fitted on all of ``data``, what
     they were fitted on and when, and the cross-validated figures on the same data."""
     outcome = np.array([i.outcome for i in data.issues])
+    groups = [proposal_of(i.id) for i in data.issues]
     F = member_forecasts(data, members)
-    w = fit_weights(F, outcome)
+    sel = select_weights(F, outcome, groups, members, seed=seed)
     cv = cross_validate(data, k, members, seed, forecasts=F)
     digest = hashlib.sha256(Path(data.path).read_bytes()).hexdigest()
     return {
         "members": list(members),
-        "weights": dict(zip(members, map(float, w), strict=True)),
+        "weights": dict(zip(members, map(float, sel.weights), strict=True)),
+        "chosen": sel.chosen,
         "fitted_on": {
             "file": source,
             "sha256": digest,
             "n_issues": len(data.issues),
             "n_proposals": cv["n_proposals"],
             "capability": "gdp",
-            "engines": "default settings (EUM: published variant)",
+            "engines": "default settings (EUM: published variant; exchange: per proposal)",
         },
         "fitted_at": date.today().isoformat(),
         "method": (
-            "non-negative weights summing to 1 minimising the sum of absolute errors (exact LP); "
-            f"missing naive forecasts replaced by the {FALLBACK} model's"
+            f"the candidate combination with the lowest {INNER_K}-fold cross-validated MAE "
+            "(folds by proposal; candidates: each member alone, the compromise model with each "
+            "other member, the engines together, every member together), then fitted on every "
+            "issue: non-negative weights summing to 1 minimising the sum of absolute errors "
+            f"(exact LP); missing naive forecasts replaced by the {FALLBACK} model's"
         ),
-        "in_sample_mae": float(np.abs(combine(F, w) - outcome).mean()),
+        "inner_cv_mae": sel.inner_mae,
+        "in_sample_mae": float(np.abs(combine(F, sel.weights) - outcome).mean()),
         "cv": {
             key: cv[key]
             for key in (
                 "k",
+                "inner_k",
                 "seed",
                 "cv_mae",
                 "cv_median_ae",
                 "difference_ensemble_minus_compromise",
                 "beats_compromise",
+                "fold_chosen",
             )
         },
     }

@@ -38,7 +38,8 @@ class Edit(BaseModel):
     - ``pin`` (value): the number becomes that value in every draw (a distribution no more).
     - ``shift`` (value): the whole distribution moves by ``value`` (bounds, mode or mean).
     - ``scale`` (value): the distribution's spread around its centre is multiplied by ``value``.
-    - ``off``: the event at ``events[k]`` is left out.
+    - ``off``: the event at ``events[k]`` has no effect: size 0 and no faction changes, in its
+      place (an election, which has no size, is left out).
     - ``rescale`` (value): the event's size is multiplied by ``value`` (1 when it has none).
     - ``remove_phase``: the phase at ``pressure.C.timeline[k]`` is left out.
     - ``add_phase`` (month, intensity, enforcement): a phase of channel ``pressure.C`` from that
@@ -98,13 +99,13 @@ def _describe(param: MutableMapping[str, Any]) -> str:
     return "?"
 
 
-def _pin(param: MutableMapping[str, Any], value: float) -> None:
+def _pin(param: MutableMapping[str, Any], value: float, why: str = "pinned") -> None:
     was = _describe(param)
     rest = [(k, v) for k, v in param.items() if k not in ("value", *_DISTS, "range")]
     param.clear()  # rebuilt with the value first, where the distribution stood
     param["value"] = value
     param.update(rest)
-    _note(param, f"pinned, was {was}")
+    _note(param, f"{why}, was {was}")
 
 
 def _shift(param: MutableMapping[str, Any], d: float) -> None:
@@ -158,6 +159,24 @@ def _rescale(event: MutableMapping[str, Any], k: float) -> None:
     _note(scale, f"rescaled by {k:g}")
 
 
+def _switch_off(data: Any, tokens: list[str | int]) -> None:
+    """A sized event switched off stays in its place with size 0 and no faction changes: each
+    number's random stream is keyed by its path (``events[k]...``), so removing it would hand the
+    later events' streams on and move the comparison with the file by more than the event did.
+    An election (it has no size) is removed, in :func:`apply_edits`."""
+    if not (len(tokens) == 2 and tokens[0] == "events" and isinstance(tokens[1], int)):
+        return  # refused with its message by _check_removal
+    event = _resolve(data, tokens)
+    if not isinstance(event, MutableMapping) or event.get("type") == "election":
+        return
+    scale = event.get("scale")
+    if isinstance(scale, MutableMapping):
+        _pin(scale, 0.0, "switched off")  # in place: the file's style and source kept
+    else:
+        event["scale"] = {"value": 0.0, "assumption": f"switched off: {EDITED}"}
+    event.pop("changes", None)
+
+
 def _need(edit: Edit, *fields: str) -> None:
     missing = [f for f in fields if getattr(edit, f) is None]
     if missing:
@@ -175,7 +194,14 @@ def _apply_one(data: Any, edit: Edit, tokens: list[str | int]) -> None:
         if not isinstance(param, MutableMapping) or not any(k in param for k in ("value", *_DISTS)):
             raise ValueError("not a number of the scenario (value or distribution)")
         assert edit.value is not None
-        {"pin": _pin, "shift": _shift, "scale": _scale}[edit.op](param, edit.value)
+        if edit.op == "pin":
+            _pin(param, edit.value)
+        elif edit.op == "shift":
+            _shift(param, edit.value)
+        else:
+            _scale(param, edit.value)
+    elif edit.op == "off":
+        _switch_off(data, tokens)
     elif edit.op == "rescale":
         _need(edit, "value")
         assert edit.value is not None
@@ -193,6 +219,11 @@ def _check_removal(data: Any, edit: Edit, tokens: list[str | int]) -> None:
         where = "an event, events[k]" if edit.op == "off" else "a phase, pressure.C.timeline[k]"
         raise ValueError(f"{edit.op} applies to {where}")
     _resolve(data, tokens)
+
+
+def _is_election(data: Any, tokens: list[str | int]) -> bool:
+    event = _resolve(data, tokens)
+    return isinstance(event, MutableMapping) and event.get("type") == "election"
 
 
 def _add_phase(data: Any, edit: Edit, tokens: list[str | int]) -> None:
@@ -248,9 +279,10 @@ def apply_edits(data: Any, edits: list[Edit], file: str = "edits") -> Any:
 
     for i, edit, tokens in parsed:
         attempt(i, edit, tokens, _apply_one)
-    removals = [(i, e, t) for i, e, t in parsed if e.op in ("off", "remove_phase")]
-    for i, edit, tokens in removals:
+    leaving = [(i, e, t) for i, e, t in parsed if e.op in ("off", "remove_phase")]
+    for i, edit, tokens in leaving:
         attempt(i, edit, tokens, _check_removal)
+    removals = [(i, e, t) for i, e, t in leaving if e.op == "remove_phase" or _is_election(data, t)]
     # from the last index down (once each), so the file's indices stay valid while removing
     places = {tuple(t) for _, _, t in removals}
     for place in sorted(places, key=lambda t: -int(t[-1])):
