@@ -99,7 +99,7 @@ SERVER_LIMITS = RunLimits(
     max_draws=20_000,
     max_months=121,  # the start month and 120 more
     max_bytes=768 * 2**20,
-    max_work=2.2e8,  # about 20 s of one core of the benchmark machine
+    max_work=2.2e8,  # about 15-20 s of one core of the benchmark machine
     chunk_rows=1000,
     workers=1,
     max_actors=300,
@@ -130,7 +130,7 @@ def estimate_run_bytes(
 
 
 def engine_cost(engine: str, factions: int) -> float:
-    """Cost of one draw-month in work units (one unit: about 0.09 microseconds on the machine of
+    """Cost of one draw-month in work units (one unit: 0.07-0.09 microseconds on the machine of
     ``benchmarks/bench_limits.py``): the dynamics' fixed part and a part linear in the factions
     (the compromise, the median), plus for the EUM a part quadratic in them (faction pairs, up to
     20 rounds a month). Fitted to that benchmark: the compromise at 7, 28 and 50 factions, the
