@@ -349,3 +349,28 @@ def test_the_explore_endpoints_run_in_the_pool_within_the_limits(client: TestCli
     assert res.status_code == 422 and "aliases" in res.json()["detail"]
     ok = client.post("/api/explore", json={"scenario": IRAN_2018.read_text(), "draws": 50})
     assert ok.status_code == 200 and set(ok.json()) == {"baseline", "edited", "difference"}
+
+
+def test_a_run_recorded_from_the_page_keeps_its_as_of_month(client: TestClient) -> None:
+    text = IRAN_2018.read_text(encoding="utf-8")
+    body = {"scenario": text, "draws": 200, "as_of": "2019-06", "record": True}
+    res = client.post("/api/run", json=body)
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    assert doc["as_of"] == "2019-06"
+    stored = client.get(f"/api/runs/{doc['run_id']}").json()
+    assert stored["args"]["as_of"] == "2019-06"
+    bad = client.post("/api/run", json={**body, "as_of": "June 2019"})
+    assert bad.status_code == 422 and "\n" not in bad.json()["detail"]
+
+
+def test_a_store_the_server_cannot_use_is_a_503_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    store = tmp_path / "runs.sqlite"
+    store.write_bytes(b"not a database at all" * 100)
+    c = TestClient(create_app(folder, store), base_url=LOCAL)
+    res = c.get("/api/runs")
+    assert res.status_code == 503
+    detail = res.json()["detail"]
+    assert detail.startswith("run store: ") and "\n" not in detail

@@ -47,6 +47,7 @@ class RunRequest(BaseModel):
     seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**63 - 1)
     horizon: int | None = Field(default=None, ge=1, le=MAX_HORIZON)
     lens: Literal["author", "proponent"] | None = None
+    as_of: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$")
     record: bool = False
 
 
@@ -115,14 +116,14 @@ def create_app(
     async def run(req: RunRequest, request: Request) -> dict[str, Any]:
         """The same result as ``detente run --json`` (run in the pool: ``runner``)."""
         scn, doc = await runs_service.forecast(
-            request, req.scenario, req.draws, req.seed, req.horizon, req.lens
+            request, req.scenario, req.draws, req.seed, req.horizon, req.lens, req.as_of
         )
         if req.record:
             doc["run_id"] = await run_in_threadpool(
                 RunStore(store).add,
                 "dashboard run",
                 {"draws": req.draws, "seed": req.seed, "horizon": doc["horizon"],
-                 "lens": req.lens},
+                 "lens": req.lens, "as_of": doc["as_of"]},
                 {"horizons": doc["horizons"], "even_odds_month": doc["even_odds_month"]},
                 dict(doc),
                 scn.id,

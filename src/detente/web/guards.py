@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detente.scenario.yamlio import format_loc
+from detente.store import StoreError
 from detente.web.settings import ServerSettings
 
 _COMMON_HEADERS = [
@@ -190,9 +191,15 @@ def install_guards(app: FastAPI, settings: ServerSettings) -> None:
         detail = one_line(str(exc.detail), limit)
         return JSONResponse({"detail": detail}, exc.status_code, headers=headers)
 
+    async def on_store(request: Request, exc: Exception) -> JSONResponse:
+        # a store the server cannot use (newer, foreign, read-only, an unreadable row) is the
+        # server's condition, not the request's: 503 with the store's one line
+        return JSONResponse({"detail": one_line(f"run store: {exc}", limit)}, 503)
+
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
         RequestValidationError: on_validation,
         StarletteHTTPException: on_http,
+        StoreError: on_store,
     }
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)

@@ -101,6 +101,7 @@ class RunService:
         seed: int,
         horizon: int | None,
         lens: str | None,
+        as_of: str | None = None,
     ) -> tuple[Scenario, dict[str, Any]]:
         """The scenario and ``detente run --json``'s document for it, or an HTTPException. The
         text is parsed and the limits checked here, before a process is started."""
@@ -115,7 +116,7 @@ class RunService:
                     )
                 check_run(draws, months + 1, len(scn.factions), scn.engine, lim, lim.workers,
                           lim.chunk_rows or 1000)  # fmt: skip
-                args = (scn, draws, seed, horizon, lens, lim)
+                args = (scn, draws, seed, horizon, lens, lim, as_of)
                 doc = await self.pool.run(forecast_doc, args, request.is_disconnected)
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None

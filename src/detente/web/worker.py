@@ -18,6 +18,7 @@ def forecast_doc(
     horizon: int | None,
     lens: str | None,
     limits: RunLimits,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """The JSON of ``detente run --json`` for one request, within the server's ``limits`` (one
     thread, small chunks: a server runs several of these at once)."""
@@ -30,4 +31,5 @@ def forecast_doc(
         backend=LocalBackend(limits.workers),
         chunk_rows=limits.chunk_rows or 1000,
         limits=limits,
+        as_of=as_of,
     ).to_dict()
