@@ -24,8 +24,9 @@ from detente.web.settings import ServerSettings
 from detente.web.worker import forecast_doc
 from detente.web.yamlcheck import check_yaml_text
 
-#: Scenario texts parsed at once (pure Python: more would only share the same core).
-PARSE_AT_ONCE = 2
+#: Scenario texts parsed at once: pure Python holds the GIL, and a second parsing thread takes
+#: the event loop's turns (health checks slowed to ~1 s under a burst of runs with 2).
+PARSE_AT_ONCE = 1
 
 
 def parse_scenario(text: str, file: str) -> Scenario:
