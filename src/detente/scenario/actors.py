@@ -13,24 +13,37 @@ else is an :class:`~detente.errors.InputError` naming the file, the row or path,
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from detente.engines.base import ActorArrays
 from detente.errors import InputError
-from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping
+from detente.scenario.csvio import csv_rows, number_problem, parse_number, sniff_separator
+from detente.scenario.limits import MAX_MAGNITUDE
+from detente.scenario.yamlio import _words, load_yaml_text, read_text, validate_mapping
 
 REQUIRED_COLUMNS = ("actor", "capability", "position", "salience")
 OPTIONAL_COLUMNS = ("risk", "veto", "source")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: A number as written (no string, no bool), finite.
+Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+#: ... and within +-MAX_MAGNITUDE, so that the engines' sums of capability x salience x position
+#: cannot overflow (capabilities are bounded by the same number).
+Bounded = Annotated[Finite, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 
 class Actor(BaseModel):
@@ -39,11 +52,11 @@ class Actor(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    capability: Finite = Field(ge=0)
-    position: Finite
+    capability: Finite = Field(ge=0, le=MAX_MAGNITUDE)
+    position: Bounded
     salience: Finite = Field(ge=0, le=100)
     risk: Finite | None = Field(default=None, ge=-1, le=1)
-    veto: bool = False
+    veto: StrictBool = False
     source: str | None = None
 
 
@@ -57,8 +70,8 @@ class Issue(BaseModel):
     scale: str | None = None
     actors: list[Actor] = Field(min_length=1)
     #: The ends of the position scale, where a file gives them (DECIDE's ``#M`` rows).
-    lower: Finite | None = None
-    upper: Finite | None = None
+    lower: Bounded | None = None
+    upper: Bounded | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Issue:
@@ -137,8 +150,8 @@ def read_actor_csv(path: Path) -> ActorFile:
     """Read ``actor,capability,position,salience[,risk][,veto][,source]``, one row per actor."""
     text = read_text(path)
     file = str(path)
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    numbered = csv_rows(text, file, delimiter=sniff_separator(text))
+    rows = [r for _, r in numbered]
     if not rows:
         raise InputError(
             file, None, "empty file; expected a header row " + ",".join(REQUIRED_COLUMNS)
@@ -157,8 +170,8 @@ def read_actor_csv(path: Path) -> ActorFile:
         raise InputError(file, None, "no actors: the file has a header but no rows")
     actors = []
     seen: dict[str, int] = {}
-    for line, row in _numbered_rows(text, rows[1:]):
-        cells = dict(zip(header, (c.strip() for c in row), strict=False))
+    for line, row in numbered[1:]:
+        cells = dict(zip(header, row, strict=False))
         if len(row) != len(header):
             raise InputError(file, f"row {line}", f"{len(row)} cells, expected {len(header)}")
         actor = _csv_actor(file, line, cells)
@@ -174,12 +187,6 @@ def read_actor_csv(path: Path) -> ActorFile:
     return ActorFile(path=file, issues=[issue])
 
 
-def _numbered_rows(text: str, rows: list[list[str]]) -> list[tuple[int, list[str]]]:
-    """Pair data rows with their line numbers in the file (header is line 1)."""
-    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip()]
-    return list(zip(lines[1:], rows, strict=False))
-
-
 def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
     def where(field: str) -> str:
         return f"row {line}, field '{field}'"
@@ -192,16 +199,13 @@ def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
         raw = cells.get(field, "")
         if field == "risk" and raw == "":
             continue
-        try:
-            value = float(raw)
-        except ValueError:
-            raise InputError(file, where(field), f"expected a number, got {raw!r}") from None
-        if not math.isfinite(value):
-            raise InputError(file, where(field), f"expected a finite number, got {raw!r}")
+        value = parse_number(raw)
+        if value is None:
+            raise InputError(file, where(field), number_problem(raw))
         values[field] = value
     veto = cells.get("veto", "").lower()
     if veto not in _TRUE | _FALSE:
-        raise InputError(file, where("veto"), f"expected true/false, got {cells['veto']!r}")
+        raise InputError(file, where("veto"), f"expected true/false, got {cells['veto'][:40]!r}")
     values["veto"] = veto in _TRUE
     if cells.get("source"):
         values["source"] = cells["source"]
@@ -210,29 +214,32 @@ def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "row"
-        raise InputError(file, where(field), _range_message(field, err["msg"])) from None
+        raise InputError(file, where(field), _range_message(field, err)) from None
 
 
-def _range_message(field: str, msg: str) -> str:
+def _range_message(field: str, err: ErrorDetails) -> str:
     expected = {
-        "capability": "a capability of 0 or more",
+        "capability": f"a capability from 0 to {MAX_MAGNITUDE:g}",
+        "position": f"a position within +-{MAX_MAGNITUDE:g}",
         "salience": "a salience from 0 to 100",
         "risk": "a risk attitude from -1 to 1",
     }.get(field)
-    return f"{msg}; expected {expected}" if expected else msg
+    value = err.get("input")
+    got = f"{value:g}" if isinstance(value, float) else repr(value)
+    return f"expected {expected}, got {got}" if expected else _words(err, Actor)
 
 
 class _YamlActor(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    capability: Finite = Field(ge=0)
-    veto: bool = False
+    capability: Finite = Field(ge=0, le=MAX_MAGNITUDE)
+    veto: StrictBool = False
     risk: Finite | None = Field(default=None, ge=-1, le=1)
     source: str | None = None
 
 
 class _YamlStance(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    position: Finite
+    position: Bounded
     salience: Finite = Field(ge=0, le=100)
     source: str | None = None
 

@@ -21,6 +21,7 @@ from detente.scenario.coercion import (
     iter_params,
     parse_month,
 )
+from detente.scenario.limits import MAX_MAGNITUDE, validate_seed
 from detente.scenario.params import Param, path_rng
 from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping, validation_error
 
@@ -280,6 +281,7 @@ def draw_params(
     numbers to one value in every draw; the others come from the same streams as without it
     (common random numbers).
     """
+    validate_seed(seed)
     fixed = fixed or {}
     if lens is not None and lens.mixture:
         return _draw_mixture(scn, draws, seed, lens.mixture, fixed, coefficients)
@@ -326,6 +328,8 @@ def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -
             hint = f"; did you mean {', '.join(near)}?" if near else ""
             raise InputError(source, path, f"no such parameter in {scn.id}{hint}")
         rng = ranges[path]
+        if not abs(value) <= MAX_MAGNITUDE:  # also refuses NaN
+            raise InputError(source, path, f"{value:g} is beyond +-{MAX_MAGNITUDE:g}")
         if not rng.low <= value <= rng.high:
             raise InputError(
                 source, path, f"{value:g} outside the allowed [{rng.low:g}, {rng.high:g}]"

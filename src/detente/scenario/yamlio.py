@@ -50,9 +50,12 @@ class _StrictLoader(yaml.SafeLoader):
                 mark,
             )
 
+    def _peek(self) -> Any:
+        return self.peek_event()  # type: ignore[no-untyped-call]
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self._peek()
             target = self.anchors.get(event.anchor)
             if target is not None:
                 self._count(self._sizes.get(id(target), 1), event.start_mark)
@@ -63,10 +66,10 @@ class _StrictLoader(yaml.SafeLoader):
                 None,
                 None,
                 f"nested more than {MAX_DEPTH} levels deep",
-                self.peek_event().start_mark,
+                self._peek().start_mark,
             )
         before = self._nodes
-        self._count(1, self.peek_event().start_mark)
+        self._count(1, self._peek().start_mark)
         node = super().compose_node(parent, index)
         self._depth -= 1
         self._sizes[id(node)] = self._nodes - before
