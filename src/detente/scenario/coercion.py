@@ -41,12 +41,25 @@ class Range:
     high: float
 
 
-P01 = Annotated[Param, Range(0.0, 1.0)]
-PSigned = Annotated[Param, Range(-1.0, 1.0)]
-PPositive = Annotated[Param, Range(0.0, math.inf)]
-P100 = Annotated[Param, Range(0.0, 100.0)]
-PMonths = Annotated[Param, Range(0.0, 1200.0)]
-PScale = Annotated[Param, Range(0.0, 3.0)]
+def _within(rng: Range) -> AfterValidator:
+    """A check that a parameter's distribution stays inside ``rng`` (a normal: its mean), run
+    with the other field checks so that ``detente check`` lists every problem at once."""
+
+    def check(param: Param) -> Param:
+        problem = _range_problem(param, rng)
+        if problem:
+            raise ValueError(problem)
+        return param
+
+    return AfterValidator(check)
+
+
+P01 = Annotated[Param, Range(0.0, 1.0), _within(Range(0.0, 1.0))]
+PSigned = Annotated[Param, Range(-1.0, 1.0), _within(Range(-1.0, 1.0))]
+PPositive = Annotated[Param, Range(0.0, math.inf), _within(Range(0.0, math.inf))]
+P100 = Annotated[Param, Range(0.0, 100.0), _within(Range(0.0, 100.0))]
+PMonths = Annotated[Param, Range(0.0, 1200.0), _within(Range(0.0, 1200.0))]
+PScale = Annotated[Param, Range(0.0, 3.0), _within(Range(0.0, 3.0))]
 
 EventType = Literal[
     "deal_broken",
@@ -369,16 +382,21 @@ def check_ranges(scn: Scenario, file: str) -> None:
 def range_problems(scn: Scenario, file: str) -> Iterator[InputError]:
     """Every parameter whose distribution leaves the quantity's allowed range."""
     for path, param, rng in iter_params(scn):
-        lo, hi = param.support()
-        if param.normal is not None:
-            mean = param.normal[0]
-            if not rng.low <= mean <= rng.high:
-                yield InputError(
-                    file, path, f"normal mean {mean:g} outside the allowed {_fmt(rng)}"
-                )
-            continue
-        if lo < rng.low or hi > rng.high:
-            yield InputError(file, path, f"{param.describe()} outside the allowed {_fmt(rng)}")
+        problem = _range_problem(param, rng)
+        if problem:
+            yield InputError(file, path, problem)
+
+
+def _range_problem(param: Param, rng: Range) -> str | None:
+    if param.normal is not None:
+        mean = param.normal[0]
+        if not rng.low <= mean <= rng.high:
+            return f"normal mean {mean:g} outside the allowed {_fmt(rng)}"
+        return None
+    lo, hi = param.support()
+    if lo < rng.low or hi > rng.high:
+        return f"{param.describe()} outside the allowed {_fmt(rng)}"
+    return None
 
 
 def _fmt(rng: Range) -> str:
@@ -449,7 +467,7 @@ def scenario_problems(data: Any, file: str) -> tuple[Scenario | None, list[Input
         scn = Scenario.model_validate(data)
     except ValidationError as exc:
         return None, problems_of(file, exc, Scenario)
-    problems = [*range_problems(scn, file), *reference_problems(scn, file)]
+    problems = list(reference_problems(scn, file))
     return (None, problems) if problems else (scn, [])
 
 
