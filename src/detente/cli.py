@@ -1700,6 +1700,11 @@ def backtest_ties_cmd(
     out.print(escape(result["outcome"]))
 
 
+from detente.cli_scenario import register as _reg_scenario  # noqa: E402
+
+_reg_scenario(app)
+
+
 def main() -> None:
     """Entry point: user errors are one line and exit status 2, never a traceback."""
     try:

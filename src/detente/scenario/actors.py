@@ -32,7 +32,13 @@ from detente.engines.base import ActorArrays
 from detente.errors import InputError
 from detente.scenario.csvio import csv_rows, number_problem, parse_number, sniff_separator
 from detente.scenario.limits import MAX_MAGNITUDE
-from detente.scenario.yamlio import _words, load_yaml_text, read_text, validate_mapping
+from detente.scenario.yamlio import (
+    plain_words,
+    load_yaml_text,
+    problems_of,
+    read_text,
+    validate_mapping,
+)
 
 REQUIRED_COLUMNS = ("actor", "capability", "position", "salience")
 OPTIONAL_COLUMNS = ("risk", "veto", "source")
@@ -226,7 +232,7 @@ def _range_message(field: str, err: ErrorDetails) -> str:
     }.get(field)
     value = err.get("input")
     got = f"{value:g}" if isinstance(value, float) else repr(value)
-    return f"expected {expected}, got {got}" if expected else _words(err, Actor)
+    return f"expected {expected}, got {got}" if expected else plain_words(err, Actor)
 
 
 class _YamlActor(BaseModel):
@@ -258,6 +264,17 @@ class _YamlFile(BaseModel):
     source: str | None = None
     actors: dict[str, _YamlActor] = Field(min_length=1)
     issues: list[_YamlIssue] = Field(min_length=1)
+
+
+def actor_yaml_problems(data: object, file: str) -> list[InputError]:
+    """Every field problem of a parsed YAML actor table (``detente check``); [] if none."""
+    if not isinstance(data, dict):
+        return [InputError(file, "(top level)", "expected a mapping: 'actors' and 'issues'")]
+    try:
+        _YamlFile.model_validate(data)
+    except ValidationError as exc:
+        return problems_of(file, exc, _YamlFile)
+    return []
 
 
 def read_actor_yaml(path: Path) -> ActorFile:

@@ -240,7 +240,7 @@ _TYPE_WORDS = {
 }
 
 
-def _words(err: ErrorDetails, model: type[BaseModel] | None) -> str:
+def plain_words(err: ErrorDetails, model: type[BaseModel] | None) -> str:
     """One pydantic error in the terms of docs/scenarios.md, without pydantic's wording."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -334,7 +334,7 @@ def problems_of(
     seen: set[str] = set()
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        msg = one_line(_words(err, model))
+        msg = one_line(plain_words(err, model))
         shown = _short(err.get("input"))
         quiet = err["type"] in ("missing", "extra_forbidden")
         if (
