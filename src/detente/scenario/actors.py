@@ -33,8 +33,8 @@ from detente.errors import InputError
 from detente.scenario.csvio import csv_rows, number_problem, parse_number, sniff_separator
 from detente.scenario.limits import MAX_MAGNITUDE
 from detente.scenario.yamlio import (
-    plain_words,
     load_yaml_text,
+    plain_words,
     problems_of,
     read_text,
     validate_mapping,
