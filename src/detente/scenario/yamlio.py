@@ -117,11 +117,12 @@ def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
         ) from None
 
 
-# YAML 1.1 (PyYAML) reads 1e-3 as text, since its floats need a dot; YAML 1.2 and every
-# spreadsheet read it as a number, and a strict number field would refuse the text.
+# YAML 1.1 (PyYAML) reads 1e-3 and 1.5e3 as text, since its exponents need a dot and a sign;
+# YAML 1.2 and every spreadsheet read them as numbers, and a strict number field would refuse
+# the text.
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+    re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
