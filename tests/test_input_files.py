@@ -305,7 +305,10 @@ def test_full_width_digits_in_a_csv_number(tmp_path: Path) -> None:
 
 
 def test_yaml_actor_table_strict_types(tmp_path: Path) -> None:
-    text = "actors:\n  A: {capability: true}\nissues: [{id: x, positions: {A: {position: 1, salience: 5}}}]\n"
+    text = (
+        "actors:\n  A: {capability: true}\n"
+        "issues: [{id: x, positions: {A: {position: 1, salience: 5}}}]\n"
+    )
     assert refused(table(tmp_path, text, "t.yaml"), load_actor_file) == (
         "actors.A.capability: expected a number (got True)"
     )
