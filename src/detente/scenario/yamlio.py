@@ -209,7 +209,8 @@ def format_loc(loc: Sequence[int | str]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            out += ("." if out else "") + (text if len(text) <= 40 else repr(text[:37] + "..."))
     return out or "(top level)"
 
 
