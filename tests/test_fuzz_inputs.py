@@ -16,9 +16,9 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -222,6 +222,12 @@ def _outcome(kind: str) -> None:
     TALLY[kind] = TALLY.get(kind, 0) + 1
 
 
+def _write(factory: pytest.TempPathFactory, name: str, data: bytes) -> Path:
+    path = factory.mktemp("fuzz") / name
+    path.write_bytes(data)
+    return path
+
+
 def _one_line(exc: InputError, path: Path) -> None:
     text = str(exc)
     assert "\n" not in text and "\r" not in text, text
@@ -230,18 +236,27 @@ def _one_line(exc: InputError, path: Path) -> None:
     assert len(text) < 2000, text[:200]
 
 
+T = TypeVar("T")
+
+
+def _load_or_one_line(load: Callable[[Path], T], path: Path, what: str) -> T | None:
+    """What ``load`` reads, or None after checking that its refusal is one line."""
+    try:
+        return load(path)
+    except InputError as exc:
+        _one_line(exc, path)
+        _outcome(f"{what}: one-line error")
+        return None
+
+
 @FUZZ
 @given(data=scenario_bytes())
 def test_fuzzed_scenarios_give_one_line_or_finite_forecasts(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    path = tmp_path_factory.mktemp("fuzz") / "s.yaml"
-    path.write_bytes(data)
-    try:
-        scn = load_scenario(path)
-    except InputError as exc:
-        _one_line(exc, path)
-        _outcome("scenario: one-line error")
+    path = _write(tmp_path_factory, "s.yaml", data)
+    scn = _load_or_one_line(load_scenario, path, "scenario")
+    if scn is None:
         return
     try:
         forecast = run_scenario(scn, draws=8, horizon=min(scn.horizon, 12))
@@ -302,11 +317,8 @@ def table_bytes(draw: st.DrawFn) -> bytes:
 
 
 def _solve_all(path: Path) -> None:
-    try:
-        table = load_actor_file(path)
-    except InputError as exc:
-        _one_line(exc, path)
-        _outcome("table: one-line error")
+    table = _load_or_one_line(load_actor_file, path, "table")
+    if table is None:
         return
     for issue in table.issues:
         fc = solve_issue(issue)
@@ -325,9 +337,7 @@ def _solve_all(path: Path) -> None:
 def test_fuzzed_csv_tables_give_one_line_or_finite_forecasts(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    path = tmp_path_factory.mktemp("fuzz") / "t.csv"
-    path.write_bytes(data)
-    _solve_all(path)
+    _solve_all(_write(tmp_path_factory, "t.csv", data))
 
 
 @FUZZ
@@ -335,9 +345,8 @@ def test_fuzzed_csv_tables_give_one_line_or_finite_forecasts(
 def test_fuzzed_yaml_tables_give_one_line_or_finite_forecasts(
     tmp_path_factory: pytest.TempPathFactory, tree: Any
 ) -> None:
-    path = tmp_path_factory.mktemp("fuzz") / "t.yaml"
-    path.write_text(yaml.safe_dump(tree, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    _solve_all(path)
+    text = yaml.safe_dump(tree, allow_unicode=True, sort_keys=False)
+    _solve_all(_write(tmp_path_factory, "t.yaml", text.encode("utf-8")))
 
 
 @settings(max_examples=max(20, EXAMPLES // 5), deadline=None)
@@ -345,8 +354,7 @@ def test_fuzzed_yaml_tables_give_one_line_or_finite_forecasts(
 def test_fuzzed_scenarios_through_detente_check(
     tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
-    path = tmp_path_factory.mktemp("fuzz") / "s.yaml"
-    path.write_bytes(data)
+    path = _write(tmp_path_factory, "s.yaml", data)
     r = CliRunner().invoke(app, ["check", str(path)])
     assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
     assert r.exit_code in (0, 2)
