@@ -13,7 +13,12 @@ import pytest
 from detente.errors import InputError
 from detente.forecast import run_scenario
 from detente.scenario.actors import load_actor_file
-from detente.scenario.coercion import check_scenario_file, load_scenario, scenario_from_text
+from detente.scenario.coercion import (
+    check_scenario_file,
+    check_scenario_text,
+    load_scenario,
+    scenario_from_text,
+)
 from detente.scenario.limits import MAX_FILE_BYTES, MAX_SEED, validate_seed
 from detente.scenario.yamlio import load_yaml_text, read_text
 from detente.solve import solve_issue
@@ -234,6 +239,16 @@ def test_check_lists_field_and_range_problems_together(tmp_path: Path) -> None:
 
 def test_a_valid_file_has_no_problems() -> None:
     assert check_scenario_file(DATA / "neutral.yaml") == []
+    assert check_scenario_text(BASE) == []
+
+
+def test_problems_of_text_for_the_api() -> None:
+    text = BASE.replace("horizon: 24", "horizon: 500").replace("title:", "titel:")
+    assert [str(e) for e in check_scenario_text(text, "body")] == [
+        "body: title: missing field",
+        "body: horizon: expected a number at most 240 (got 500)",
+        "body: titel: unknown key; did you mean 'title'?",
+    ]
 
 
 # --- seeds --------------------------------------------------------------------------------------

@@ -483,6 +483,15 @@ def check_scenario_file(path: str | Path) -> list[InputError]:
     return scenario_problems(data, str(p))[1]
 
 
+def check_scenario_text(text: str, name: str = "<scenario>") -> list[InputError]:
+    """Every problem of a scenario given as YAML text (the web API's form); [] when valid."""
+    try:
+        data = load_yaml_text(text, name)
+    except InputError as exc:
+        return [exc]
+    return scenario_problems(data, name)[1]
+
+
 def parse_scenario(data: Any, file: str) -> Scenario:
     """Validate already-parsed YAML data as a scenario: the first problem, and how many more."""
     scn, problems = scenario_problems(data, file)
