@@ -181,6 +181,11 @@ def test_a_bom_is_accepted_in_yaml_and_csv(tmp_path: Path) -> None:
             "{value: 90, source: ...} or {value: 90, assumption: ..., range: [low, high]}",
         ),
         (
+            "exposure: {value: 0.4,",
+            "exposure: {uniform: [0.4],",
+            "pressure.oil.exposure.uniform: too few items: item [1] is missing",
+        ),
+        (
             "    veto: true",
             "    veto: 'yes'",
             "factions[0].veto: expected true or false (got 'yes')",

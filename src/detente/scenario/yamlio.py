@@ -247,6 +247,8 @@ def plain_words(err: ErrorDetails, model: type[BaseModel] | None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
+    if kind == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
+        return f"too few items: item [{err['loc'][-1]}] is missing"  # a short tuple
     if kind == "missing":
         return "missing field"
     if kind == "extra_forbidden":
