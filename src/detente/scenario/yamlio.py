@@ -338,6 +338,8 @@ def problems_of(
     seen: set[str] = set()
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        if err["type"] == "missing" and loc and isinstance(loc[-1], int):
+            loc = loc[:-1]  # the list is too short: name the list, not the missing item
         msg = one_line(plain_words(err, model))
         shown = _short(err.get("input"))
         quiet = err["type"] in ("missing", "extra_forbidden")
