@@ -338,3 +338,24 @@ def test_ktab_numbers_are_bounded(tmp_path: Path) -> None:
     text = "S,d,2,1\nActor,Description,Power,D1,S1\nA,a,1e300,50,50\nB,b,10,50,50\n"
     message = refused(table(tmp_path, text), load_actor_file)
     assert message == "line 3, field 'Power': 1e+300 is beyond +-1e+09"
+
+
+def test_a_subnormal_capability_is_refused_not_a_fallback_compromise(tmp_path: Path) -> None:
+    # 5e-324 x 0.5 underflowed to 0 and the compromise fell back to 50 where it is 60
+    text = HEADER + "A,5e-324,40,1e-300\nB,5e-324,60,50\n"
+    assert refused(table(tmp_path, text), load_actor_file) == (
+        "row 2, field 'capability': 4.94066e-324: give 0 or at least 1e-09 (a smaller weight "
+        "underflows to 0 in capability x salience; only ratios matter, so scale every actor up)"
+    )
+
+
+def test_tiny_numbers_in_a_scenario_and_a_ktab_file(tmp_path: Path) -> None:
+    p = scenario(tmp_path, BASE.replace("{value: 50, assumption", "{value: 1.0e-12, assumption"))
+    assert refused(p) == (
+        "factions[0].capability: value: numbers must be 0 or at least 1e-09 in size (smaller "
+        "ones underflow in the engines' products)"
+    )
+    text = "S,d,2,1\nActor,Description,Power,D1,S1\nA,a,1e-30,50,50\nB,b,10,50,50\n"
+    assert refused(table(tmp_path, text), load_actor_file) == (
+        "line 3, field 'Power': 1e-30: give 0 or at least 1e-09"
+    )

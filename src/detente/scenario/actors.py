@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,7 +32,7 @@ from pydantic_core import ErrorDetails
 from detente.engines.base import ActorArrays
 from detente.errors import InputError
 from detente.scenario.csvio import csv_rows, number_problem, parse_number, sniff_separator
-from detente.scenario.limits import MAX_MAGNITUDE
+from detente.scenario.limits import MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
 from detente.scenario.yamlio import (
     load_yaml_text,
     plain_words,
@@ -52,15 +53,28 @@ Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Bounded = Annotated[Finite, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 
+def _not_tiny(value: float) -> float:
+    if tiny(value):
+        raise ValueError(
+            f"{value:g}: give 0 or at least {MIN_MAGNITUDE:g} (a smaller weight underflows to 0 in"
+            " capability x salience; only ratios matter, so scale every actor up)"
+        )
+    return value
+
+
+#: A capability or salience: 0, or at least MIN_MAGNITUDE, so that their product cannot underflow.
+Weight = Annotated[Finite, AfterValidator(_not_tiny)]
+
+
 class Actor(BaseModel):
     """One actor on one issue."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    capability: Finite = Field(ge=0, le=MAX_MAGNITUDE)
+    capability: Weight = Field(ge=0, le=MAX_MAGNITUDE)
     position: Bounded
-    salience: Finite = Field(ge=0, le=100)
+    salience: Weight = Field(ge=0, le=100)
     risk: Finite | None = Field(default=None, ge=-1, le=1)
     veto: StrictBool = False
     source: str | None = None
@@ -232,12 +246,14 @@ def _range_message(field: str, err: ErrorDetails) -> str:
     }.get(field)
     value = err.get("input")
     got = f"{value:g}" if isinstance(value, float) else repr(value)
-    return f"expected {expected}, got {got}" if expected else plain_words(err, Actor)
+    if err["type"] == "value_error" or not expected:
+        return plain_words(err, Actor)
+    return f"expected {expected}, got {got}"
 
 
 class _YamlActor(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    capability: Finite = Field(ge=0, le=MAX_MAGNITUDE)
+    capability: Weight = Field(ge=0, le=MAX_MAGNITUDE)
     veto: StrictBool = False
     risk: Finite | None = Field(default=None, ge=-1, le=1)
     source: str | None = None
@@ -246,7 +262,7 @@ class _YamlActor(BaseModel):
 class _YamlStance(BaseModel):
     model_config = ConfigDict(extra="forbid")
     position: Bounded
-    salience: Finite = Field(ge=0, le=100)
+    salience: Weight = Field(ge=0, le=100)
     source: str | None = None
 
 

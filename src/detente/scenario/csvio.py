@@ -15,7 +15,7 @@ import math
 import re
 
 from detente.errors import InputError
-from detente.scenario.limits import MAX_CSV_CELL
+from detente.scenario.limits import MAX_CSV_CELL, MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
 
 #: A decimal number in ASCII (float() would also take '1_000', 'nan', 'inf' and other scripts'
 #: digits).
@@ -71,3 +71,14 @@ def number_problem(raw: str) -> str:
         finite = True
     what = "a finite number" if not finite else "a number"
     return f"expected {what}, got {shown}"
+
+
+def bounded(value: float, file: str, where: str, what: str = "") -> float:
+    """``value`` if it is 0 or between ``MIN_MAGNITUDE`` and ``MAX_MAGNITUDE`` in size, else an
+    :class:`InputError` (a larger one overflows the engines' sums, a smaller one underflows their
+    products)."""
+    if abs(value) > MAX_MAGNITUDE:
+        raise InputError(file, where, f"{what}{value:g} is beyond +-{MAX_MAGNITUDE:g}")
+    if tiny(value):
+        raise InputError(file, where, f"{what}{value:g}: give 0 or at least {MIN_MAGNITUDE:g}")
+    return value

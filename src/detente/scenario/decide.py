@@ -30,8 +30,8 @@ from pathlib import Path
 
 from detente.errors import InputError
 from detente.scenario.actors import Actor, ActorFile, Issue
-from detente.scenario.csvio import number_problem, parse_number
-from detente.scenario.limits import MAX_CSV_CELL, MAX_MAGNITUDE
+from detente.scenario.csvio import bounded, number_problem, parse_number
+from detente.scenario.limits import MAX_CSV_CELL
 from detente.scenario.yamlio import read_text
 
 KEYS = ("#A", "#P", "#M", "#D", "#/", "#O", "#0")
@@ -183,8 +183,4 @@ def _num(file: str, line: int, cells: list[str], i: int, what: str) -> float:
     value = parse_number(raw)
     if value is None:
         raise InputError(file, f"row {line}, field {i + 1}", f"{what}: {number_problem(raw)}")
-    if abs(value) > MAX_MAGNITUDE:
-        raise InputError(
-            file, f"row {line}, field {i + 1}", f"{what}: {value:g} is beyond +-{MAX_MAGNITUDE:g}"
-        )
-    return value
+    return bounded(value, file, f"row {line}, field {i + 1}", f"{what}: ")

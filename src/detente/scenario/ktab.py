@@ -23,8 +23,7 @@ import numpy as np
 from detente.engines.smp import SpatialActors
 from detente.errors import InputError
 from detente.scenario.actors import Actor, ActorFile, Issue
-from detente.scenario.csvio import NUMBER, csv_rows
-from detente.scenario.limits import MAX_MAGNITUDE
+from detente.scenario.csvio import NUMBER, bounded, csv_rows
 from detente.scenario.yamlio import read_text
 
 #: KTAB's bound on a capability (smpread.cpp).
@@ -161,12 +160,7 @@ def _number(file: str, line: int, field: str, raw: str) -> float:
     if not NUMBER.fullmatch(raw):
         shown = repr(raw) if len(raw) <= 40 else repr(raw[:37] + "...")
         raise InputError(file, f"line {line}, field {field!r}", f"expected a number, got {shown}")
-    value = float(raw)
-    if abs(value) > MAX_MAGNITUDE:
-        raise InputError(
-            file, f"line {line}, field {field!r}", f"{value:g} is beyond +-{MAX_MAGNITUDE:g}"
-        )
-    return value
+    return bounded(float(raw), file, f"line {line}, field {field!r}")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,17 @@ MAX_INT_CHARS = 40
 #: the relative precision of a sum is unaffected. (Sources give shares, scores and months.)
 MAX_MAGNITUDE = 1e9
 
+#: Smallest magnitude of a number other than 0. Weights are products (capability x salience / 100
+#: x ...); a capability of 5e-324 underflowed to 0 and silently turned a compromise of 60 into the
+#: fallback 50. No share, score or month needs more than nine decimals.
+MIN_MAGNITUDE = 1e-9
+
+
+def tiny(value: float) -> bool:
+    """A number other than 0 but smaller in size than ``MIN_MAGNITUDE``."""
+    return value != 0 and abs(value) < MIN_MAGNITUDE
+
+
 #: Characters in one CSV cell (Python's csv module refuses more than 131,072).
 MAX_CSV_CELL = 131_072
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, mode
 from scipy import stats
 
 from detente.engines.base import FloatArray
-from detente.scenario.limits import MAX_MAGNITUDE
+from detente.scenario.limits import MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
 
 #: A month as YYYY-MM, in ASCII digits (``\d`` would also take full-width digits).
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -86,6 +86,11 @@ class Param(BaseModel):
                 raise ValueError(
                     f"{name}: numbers must lie within +-{MAX_MAGNITUDE:g} (larger ones overflow"
                     " in the engines' sums)"
+                )
+            if any(tiny(a) for a in numbers):
+                raise ValueError(
+                    f"{name}: numbers must be 0 or at least {MIN_MAGNITUDE:g} in size (smaller"
+                    " ones underflow in the engines' products)"
                 )
         if self.uniform is not None and not self.uniform[0] < self.uniform[1]:
             raise ValueError("uniform: [low, high] needs low < high")
