@@ -115,6 +115,7 @@ TEXT_EDITS = st.sampled_from(
         "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         + "".join(f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 10)}]\n" for k in range(1, 8)),
         "x: !!python/object/apply:os.system ['true']\n",
+        "loop: &loop [1, *loop]\n",
         "x: 1e99999\n",
         "x: 1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16:17:18:19:20\n",
         "x: 0000-01-01\n",

@@ -86,7 +86,14 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     for k in range(1, 9):
         lines.append(f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 10)}]")
     p = scenario(tmp_path, "\n".join(lines) + "\n")
-    assert "more than 250,000 values once aliases (*name) are expanded" in refused(p)
+    assert refused(p) == (
+        "line 6: not valid YAML: more than 250,000 values (each use of an alias counts as a copy)"
+    )
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    p = scenario(tmp_path, "a: &a [1, *a]\n")
+    assert refused(p) == "line 1: not valid YAML: alias *a inside its own anchor (a loop)"
 
 
 def test_a_few_aliases_are_fine() -> None:

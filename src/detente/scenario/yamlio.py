@@ -29,52 +29,55 @@ from pydantic_core import ErrorDetails
 from detente.errors import InputError
 from detente.scenario.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_INT_CHARS, MAX_NODES
 
+# libyaml's parser where PyYAML was built with it (about 4 times faster on a large file); the
+# constructors below are Python either way.
+_BaseLoader: Any = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with bounds: depth, values after alias expansion, key types, integer size,
-    and duplicate keys refused (PyYAML keeps the last one without a word)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-        # values under each node, aliases expanded, so that an alias counts as a full copy
-        self._sizes: dict[int, int] = {}
+class _StrictLoader(_BaseLoader):  # type: ignore[misc]
+    """A safe loader that refuses keys that are lists or mappings, integers too long to convert,
+    impossible dates, and duplicate keys (PyYAML keeps the last one without a word)."""
 
-    def _count(self, n: int, mark: Any) -> None:
-        self._nodes += n
-        if self._nodes > MAX_NODES:
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"more than {MAX_NODES:,} values once aliases (*name) are expanded",
-                mark,
+
+def _check_shape(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and more than MAX_NODES values, counting each use of
+    an alias as a copy of what it points to, from the event stream, before anything is built.
+
+    The event stream is produced without recursion, whereas building the nodes recurses once per
+    level (in C with libyaml), so the depth must be checked here first.
+    """
+    depth = 0
+    nodes = 0
+    open_: list[tuple[str | None, int]] = []  # anchor and count at the start of each collection
+    sizes: dict[str, int] = {}
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for anchor, _ in open_):
+                _refuse(f"alias *{event.anchor} inside its own anchor (a loop)", event)
+            nodes += sizes.get(str(event.anchor), 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                _refuse(f"nested more than {MAX_DEPTH} levels deep", event)
+            nodes += 1
+            open_.append((event.anchor, nodes - 1))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            anchor, start = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = nodes - start
+        if nodes > MAX_NODES:
+            _refuse(
+                f"more than {MAX_NODES:,} values (each use of an alias counts as a copy)", event
             )
 
-    def _peek(self) -> Any:
-        return self.peek_event()  # type: ignore[no-untyped-call]
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self._peek()
-            target = self.anchors.get(event.anchor)
-            if target is not None:
-                self._count(self._sizes.get(id(target), 1), event.start_mark)
-            return super().compose_node(parent, index)
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"nested more than {MAX_DEPTH} levels deep",
-                self._peek().start_mark,
-            )
-        before = self._nodes
-        self._count(1, self._peek().start_mark)
-        node = super().compose_node(parent, index)
-        self._depth -= 1
-        self._sizes[id(node)] = self._nodes - before
-        return node
+def _refuse(problem: str, event: Any) -> None:
+    raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -105,12 +108,12 @@ def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
             f"an integer of {len(text):,} characters; at most {MAX_INT_CHARS}",
             node.start_mark,
         )
-    return int(yaml.SafeLoader.construct_yaml_int(loader, node))
+    return int(_BaseLoader.construct_yaml_int(loader, node))
 
 
 def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+        return _BaseLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
         raise yaml.constructor.ConstructorError(
             None, None, f"not a valid date: {node.value!r}", node.start_mark
@@ -135,11 +138,14 @@ def load_yaml_text(text: str, file: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
+        _check_shape(text)
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if problem == "exceeded maximum nesting depth":  # libyaml's own, far deeper, bound
+            problem = f"nested more than {MAX_DEPTH} levels deep"
         raise InputError(file, where, f"not valid YAML: {one_line(problem)}") from None
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         # what PyYAML's constructors do not foresee (a float of 1e999 digits, a base-60 integer
