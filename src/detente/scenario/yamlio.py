@@ -93,7 +93,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
         if key in seen:
             line = key_node.start_mark.line + 1
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (line {line})", key_node.start_mark
+                None, None, f"duplicate key {repr(key)[:60]} (line {line})", key_node.start_mark
             )
         seen[key] = loader.construct_object(value_node)
     return seen
@@ -146,7 +146,8 @@ def load_yaml_text(text: str, file: str) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         if problem == "exceeded maximum nesting depth":  # libyaml's own, far deeper, bound
             problem = f"nested more than {MAX_DEPTH} levels deep"
-        raise InputError(file, where, f"not valid YAML: {one_line(problem)}") from None
+        # PyYAML quotes the input back (an alias name, a key): keep the line short
+        raise InputError(file, where, f"not valid YAML: {one_line(problem)[:200]}") from None
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         # what PyYAML's constructors do not foresee (a float of 1e999 digits, a base-60 integer
         # of many parts): still the file's fault, still one line
