@@ -57,13 +57,13 @@ def check_file(path: str | Path) -> list[InputError]:
     return []
 
 
-def _q(text: str) -> str:
+def _yaml_str(text: str) -> str:
     """A YAML string: JSON's double-quoted form is valid YAML and escapes everything."""
     return json.dumps(text, ensure_ascii=False)
 
 
-def _n(value: float, low: float, high: float, what: str) -> str:
-    return f"{{value: {value:g}, assumption: {_q(what)}, range: [{low:g}, {high:g}]}}"
+def _assumed(value: float, low: float, high: float, what: str) -> str:
+    return f"{{value: {value:g}, assumption: {_yaml_str(what)}, range: [{low:g}, {high:g}]}}"
 
 
 def new_scenario_text(scenario_id: str, sender: str, target: str, start: str) -> str:
@@ -89,10 +89,10 @@ def new_scenario_text(scenario_id: str, sender: str, target: str, start: str) ->
 # ({{uniform: [0.3, 0.5], assumption: "..."}}). Check it with `detente check FILE`, run it with
 # `detente run FILE`.
 id: {scenario_id}
-title: {_q(f"{target} under pressure from {sender}, from {start}")}
-question: {_q(f"Will {target} enter direct talks with {sender}?")}
-sender: {_q(sender)}
-target: {_q(target)}
+title: {_yaml_str(f"{target} under pressure from {sender}, from {start}")}
+question: {_yaml_str(f"Will {target} enter direct talks with {sender}?")}
+sender: {_yaml_str(sender)}
+target: {_yaml_str(target)}
 start: {start}                   # YYYY-MM: month 0 of the run
 horizon: 24                       # months to forecast (1-240)
 engine: compromise                # how the factions' positions combine (M9)
@@ -101,55 +101,55 @@ engine: compromise                # how the factions' positions combine (M9)
 # share of the target's economy the channel reaches; each phase lasts until the next one.
 pressure:
   trade:
-    exposure: {_n(0.3, 0.1, 0.6, a)}
+    exposure: {_assumed(0.3, 0.1, 0.6, a)}
     timeline:
       - from: {start}
-        intensity: {_n(0.5, 0.2, 0.9, a)}     # 0-1: how hard the measures bite
-        enforcement: {_n(0.5, 0.2, 0.9, a)}   # 0-1: share of the world enforcing them
+        intensity: {_assumed(0.5, 0.2, 0.9, a)}     # 0-1: how hard the measures bite
+        enforcement: {_assumed(0.5, 0.2, 0.9, a)}   # 0-1: share of the world enforcing them
 
 # M2: how the economy adapts (evasion, substitution).
 economy:
-  prior_experience: {_n(0, 0, 24, a)}   # months of full sanctions before the start
-  evasion_max: {_n(0.3, 0.1, 0.6, a)}   # 0-1
-  substitution_max: {_n(0.3, 0.1, 0.6, a)}   # 0-1
-  substitution_lag: {_n(12, 6, 24, a)}   # months
+  prior_experience: {_assumed(0, 0, 24, a)}   # months of full sanctions before the start
+  evasion_max: {_assumed(0.3, 0.1, 0.6, a)}   # 0-1
+  substitution_max: {_assumed(0.3, 0.1, 0.6, a)}   # 0-1
+  substitution_lag: {_assumed(12, 6, 24, a)}   # months
 
 # M3: how economic pain turns into discontent.
 society:
-  baseline_discontent: {_n(0.3, 0.1, 0.5, a)}   # 0-1
-  pain_to_discontent: {_n(1, 0.5, 1.5, a)}   # 0-3
+  baseline_discontent: {_assumed(0.3, 0.1, 0.5, a)}   # 0-1
+  pain_to_discontent: {_assumed(1, 0.5, 1.5, a)}   # 0-3
 
 # M4, M8: the leader who can veto talks (a faction below with veto: true).
 leader:
   faction: Leader
-  legitimacy_of_talks: {_n(0, -0.5, 0.5, a)}   # -1 (talks are betrayal) .. 1 (a virtue)
-  legacy_weight: {_n(0.5, 0.2, 0.8, a)}   # 0-1: weight of the leader's past stance
+  legitimacy_of_talks: {_assumed(0, -0.5, 0.5, a)}   # -1 (talks are betrayal) .. 1 (a virtue)
+  legacy_weight: {_assumed(0.5, 0.2, 0.8, a)}   # 0-1: weight of the leader's past stance
 
 # M6, M7: how the target sees the sender.
 sender_image:
-  trust: {_n(0.3, 0.1, 0.5, a)}   # 0-1
-  regime_change_belief: {_n(0.3, 0.1, 0.6, a)}   # 0-1: the sender wants the regime gone
-  demand_scope: {_n(0.5, 0.2, 0.8, a)}   # 0-1: how much the sender demands
+  trust: {_assumed(0.3, 0.1, 0.5, a)}   # 0-1
+  regime_change_belief: {_assumed(0.3, 0.1, 0.6, a)}   # 0-1: the sender wants the regime gone
+  demand_scope: {_assumed(0.5, 0.2, 0.8, a)}   # 0-1: how much the sender demands
 
 # M9: the domestic players on "direct talks with the sender?" (position 0 = refuse, 100 = talk
 # now); at least two, exactly one with veto: true (the leader's).
 factions:
   - name: Leader
     veto: true
-    capability: {_n(50, 30, 70, a)}   # >= 0, relative weight
-    position: {_n(30, 10, 50, a)}   # 0-100
-    salience: {_n(80, 60, 100, a)}   # 0-100: how much the question matters to it
-    wants_relief: {_n(0.3, 0.1, 0.5, a)}   # 0-1: how much pain raises its voice
+    capability: {_assumed(50, 30, 70, a)}   # >= 0, relative weight
+    position: {_assumed(30, 10, 50, a)}   # 0-100
+    salience: {_assumed(80, 60, 100, a)}   # 0-100: how much the question matters to it
+    wants_relief: {_assumed(0.3, 0.1, 0.5, a)}   # 0-1: how much pain raises its voice
   - name: Hardliners
-    capability: {_n(30, 10, 50, a)}
-    position: {_n(10, 0, 30, a)}
-    salience: {_n(70, 50, 90, a)}
-    wants_relief: {_n(0.2, 0, 0.4, a)}
+    capability: {_assumed(30, 10, 50, a)}
+    position: {_assumed(10, 0, 30, a)}
+    salience: {_assumed(70, 50, 90, a)}
+    wants_relief: {_assumed(0.2, 0, 0.4, a)}
   - name: Pragmatists
-    capability: {_n(20, 10, 40, a)}
-    position: {_n(70, 50, 90, a)}
-    salience: {_n(60, 40, 80, a)}
-    wants_relief: {_n(0.7, 0.5, 0.9, a)}
+    capability: {_assumed(20, 10, 40, a)}
+    position: {_assumed(70, 50, 90, a)}
+    salience: {_assumed(60, 40, 80, a)}
+    wants_relief: {_assumed(0.7, 0.5, 0.9, a)}
 
 # Events: facts with a month and a source (threat, talks_offer, summit_offer, mediation_offer,
 # deal_broken, election, talks_failed). For example:
