@@ -82,7 +82,7 @@ def new_scenario_text(scenario_id: str, sender: str, target: str, start: str) ->
         parse_month(start)
     except ValueError as exc:
         raise InputError("--start", None, str(exc)) from None
-    a = "a guess: replace it with a sourced value"
+    a = "placeholder, to replace"
     return f"""\
 # A coercion episode for detente (docs/scenarios.md). Every number below is an ASSUMPTION to
 # replace: give a source ({{value: 0.4, source: "..."}}) or a distribution
