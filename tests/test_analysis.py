@@ -89,7 +89,7 @@ def test_fixing_a_parameter_moves_only_that_parameter() -> None:
     same = run_scenario(scn, draws=200, seed=2, fixed={})
     assert base.to_dict() == same.to_dict()
     kim = run_scenario(scn, draws=200, seed=2, fixed={"leader.legitimacy_of_talks": 0.8})
-    assert kim.by_horizon()["24"]["p"] > base.by_horizon()["24"]["p"] + 0.3
+    assert kim.by_horizon()[24]["p"] > base.by_horizon()[24]["p"] + 0.3
     assert kim.overrides == {"leader.legitimacy_of_talks": "0.8"}
 
 

@@ -99,7 +99,7 @@ def test_a_forecast_is_the_survival_weighted_conditional_of_the_replay() -> None
     a = 5  # 2012-12 is five months after 2012-07
     s, d = f.paths.series["survival"], f.paths.p_talks
     by_hand = (d[:, a + 12] - d[:, a]).sum() / s[:, a].sum()
-    assert f.by_horizon()["12"]["p"] == pytest.approx(by_hand, rel=1e-12)
+    assert f.by_horizon()[12]["p"] == pytest.approx(by_hand, rel=1e-12)
     assert f.months[f.origin] == "2012-12" and len(f.months) == a + 36 + 1
 
 
@@ -243,7 +243,7 @@ def test_old_format_files_load_with_defaults() -> None:
     scn = parse_scenario(old, "x")
     assert scn.sender_side is None and scn.mediators == [] and scn.standing_channel == "none"
     f = run_scenario(scn, draws=50)
-    assert 0 <= f.by_horizon()["24"]["p"] <= 1
+    assert 0 <= f.by_horizon()[24]["p"] <= 1
 
 
 def test_case_origins_and_outcomes() -> None:

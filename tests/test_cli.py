@@ -1,13 +1,24 @@
-"""The ``detente`` command end to end, as a user runs it (a subprocess)."""
+"""The ``detente`` command end to end, as a user runs it.
+
+Commands run in this process through typer's CliRunner (fast: no interpreter start, no imports
+per test); :func:`detente_process` runs a real ``python -m detente`` for what only a process
+shows (the entry point, signals, the exit status seen by a shell).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from detente.cli import app
 
 from .conftest import DATA, ROOT
 from .test_eum import REFERENCE_MEAN
@@ -16,7 +27,30 @@ FLAGSHIP = ROOT / "examples" / "iran-factions-2018.yaml"
 DEU = ROOT / "examples" / "deu" / "deu3-dev.tsv"
 
 
-def detente(*args: str | Path) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Ran:
+    """What a command left: its exit status and what it wrote (as subprocess.run gives them)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def detente(*args: str | Path) -> Ran:
+    """``detente ARGS`` run in process from the repository's root. An exception that escapes the
+    command (a traceback a user would see) is written to stderr as a process would show it."""
+    with contextlib.chdir(ROOT):
+        r = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=True)
+    stderr = r.stderr
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(
+            traceback.format_exception(r.exception)
+        )
+    return Ran(r.exit_code, r.stdout, stderr)
+
+
+def detente_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``python -m detente ARGS`` as a real process, from the repository's root."""
     return subprocess.run(
         [sys.executable, "-m", "detente", *map(str, args)],
         capture_output=True,

@@ -22,7 +22,7 @@ NEUTRAL = yaml.safe_load((DATA / "neutral.yaml").read_text())
 
 
 def p24(data: dict[str, Any], draws: int = 50) -> float:
-    return run_scenario(parse_scenario(data, "test"), draws=draws, seed=7).by_horizon()["24"]["p"]
+    return run_scenario(parse_scenario(data, "test"), draws=draws, seed=7).by_horizon()[24]["p"]
 
 
 def changed(path: list[Any], value: Any) -> dict[str, Any]:
@@ -199,7 +199,7 @@ CASES = ROOT / "examples" / "cases"
 def p_within(case: str, months: int, lens: str | None = None) -> float:
     scn = load_scenario(CASES / f"{case}.yaml")
     f = run_scenario(scn, draws=1000, lens=load_lens(lens) if lens else None)
-    return f.by_horizon()[str(months)]["p"]
+    return f.by_horizon()[months]["p"]
 
 
 def test_iran_2018_no_talks_within_24_months() -> None:

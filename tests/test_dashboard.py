@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -33,13 +34,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("scenarios")
-    shutil.copy(ROOT / "examples" / "cases" / "iran-2018.yaml", folder)
+def serve(folder: Path, store: Path) -> Iterator[str]:
+    """The dashboard on a free local port, in a thread, for the length of a test module."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(folder, folder / "runs.sqlite"), host="127.0.0.1", port=port, log_level="error"
+        create_app(folder, store), host="127.0.0.1", port=port, log_level="error"
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -53,8 +52,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def chromium(
+    profile: Path, width: int = 1400, height: int = 1000, downloads: Path | None = None
+) -> Any:
+    """Headless Chromium driven by Selenium; files it downloads go to ``downloads``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -63,10 +64,32 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     for flag in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1400,1000", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}",
+        f"--window-size={width},{height}", f"--user-data-dir={profile}",
     ):  # fmt: skip
         opts.add_argument(flag)
+    if downloads is not None:
+        opts.add_experimental_option(
+            "prefs",
+            {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+        )
     driver = webdriver.Chrome(options=opts, service=Service(executable_path=DRIVER))
+    if downloads is not None:
+        driver.execute_cdp_cmd(
+            "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+    return driver
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("scenarios")
+    shutil.copy(ROOT / "examples" / "cases" / "iran-2018.yaml", folder)
+    yield from serve(folder, folder / "runs.sqlite")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    driver = chromium(tmp_path_factory.mktemp("chrome"))
     yield driver
     driver.quit()
 

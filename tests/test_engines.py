@@ -67,7 +67,7 @@ def test_every_engine_name_is_one_list() -> None:
     """One list of engines: the CLI's --model, a scenario's engine and make_engine follow it."""
     from typing import get_args
 
-    from detente.cli import Model
+    from detente.cli.solve import Model
     from detente.scenario.coercion import EngineName
 
     assert get_args(EngineName) == ENGINE_NAMES

@@ -97,7 +97,7 @@ def test_sweep_grid_is_tidy_and_uses_common_draws() -> None:
     assert t["p"].is_monotonic_increasing  # M4: more legitimacy from talks, more talks
     # a grid point equals a plain run with that value set (the same draws)
     single = run_scenario(scn, draws=100, horizon=24, fixed={"leader.legitimacy_of_talks": 0.5})
-    assert t["p"].iloc[3] == pytest.approx(single.by_horizon()["24"]["p"], abs=1e-12)
+    assert t["p"].iloc[3] == pytest.approx(single.by_horizon()[24]["p"], abs=1e-12)
 
 
 class _StopAfter:

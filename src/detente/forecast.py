@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from detente.backends import Backend, LocalBackend, Progress
+from detente.defaults import DEFAULT_CHUNK_ROWS as DEFAULT_CHUNK_ROWS
+from detente.defaults import DEFAULT_DRAWS as DEFAULT_DRAWS
+from detente.defaults import DEFAULT_SEED as DEFAULT_SEED
 from detente.dynamics.simulate import CHANNELS, SERIES, Trajectories, simulate
 from detente.engines import Engine, make_engine
 from detente.engines.base import FloatArray
 from detente.errors import InputError
+from detente.extras import require
 from detente.scenario.coercion import Scenario, format_month, iter_params, parse_month
 from detente.scenario.params import Param
 from detente.scenario.sample import (
@@ -23,13 +26,14 @@ from detente.scenario.sample import (
     month_labels,
 )
 
+if TYPE_CHECKING:  # heavy libraries, imported where used
+    import pandas as pd
+    import xarray as xr
+    from matplotlib.axes import Axes
+
 HORIZONS = (6, 12, 24, 36)
-DEFAULT_DRAWS = 2000
-DEFAULT_SEED = 20180508  # the day of the US withdrawal; any integer will do
 #: Inside the monthly model the EUM runs at most this many rounds a month (docs/model.md, M9).
 EUM_MONTHLY_ROUNDS = 20
-#: Draws simulated together in one chunk of work (bounds memory; any value gives the same numbers).
-DEFAULT_CHUNK_ROWS = 5000
 
 
 def conditional(paths: Trajectories, origin: int, h: int, series: str = "p_talks") -> FloatArray:
@@ -81,7 +85,20 @@ def summarise(p: FloatArray, w: FloatArray) -> dict[str, float]:
     }
 
 
-@dataclass(frozen=True)
+def mc_standard_error(p: FloatArray, w: FloatArray) -> float:
+    """The Monte Carlo standard error of the weighted mean p = sum w_d p_d (sum w = 1):
+
+        se = sqrt(sum_d w_d^2 (p_d - p)^2)
+
+    the delta-method error of a self-normalised importance-weighted mean (Owen, *Monte Carlo
+    theory, methods and examples*, 2013, ch. 9); with equal weights it is the usual sd / sqrt(n)
+    (up to the n / (n - 1) factor). It measures how far more draws would move p, not the
+    parameter uncertainty (that is the lo-hi interval)."""
+    mean = float(np.dot(w, p))
+    return float(np.sqrt(np.dot(w * w, (p - mean) ** 2)))
+
+
+@dataclass(frozen=True, repr=False)
 class Forecast:
     """The result of one run: inputs that made it, the monthly paths, and the summary.
 
@@ -116,23 +133,28 @@ class Forecast:
         """P(direct talks within h months of the as-of month | none by then)."""
         return float(np.dot(self.weights, conditional(self.paths, self.origin, h)))
 
-    def by_horizon(self) -> dict[str, dict[str, Any]]:
-        """For h in 6, 12, 24, 36 (and the run's horizon), the probability of talks by then.
+    def by_horizon(self) -> dict[int, dict[str, Any]]:
+        """For h in 6, 12, 24, 36 (and the run's horizon), keyed by h in months, the
+        probability of talks by then.
 
         p is the mean over draws of each draw's probability of direct talks within h months of
         the as-of month, given none before (weighted by each draw's survival to it); lo and hi the
-        weighted 5th and 95th percentiles over draws (the parameter uncertainty). ``by_channel``
-        gives each channel's probability of being the first to open within h.
+        weighted 5th and 95th percentiles over draws: the spread over the parameter uncertainty,
+        not a sampling error. ``mc_se`` is the Monte Carlo standard error of p
+        (:func:`mc_standard_error`: what more draws would change). ``by_channel`` gives each
+        channel's probability of being the first to open within h.
         """
         w = self.weights
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[int, dict[str, Any]] = {}
         for h in self.horizons():
-            row: dict[str, Any] = summarise(conditional(self.paths, self.origin, h), w)
+            p = conditional(self.paths, self.origin, h)
+            row: dict[str, Any] = summarise(p, w)
+            row["mc_se"] = mc_standard_error(p, w)
             row["by_channel"] = {
                 c: float(np.dot(w, conditional(self.paths, self.origin, h, f"p_{c}")))
                 for c in CHANNELS
             }
-            out[str(h)] = row
+            out[h] = row
         return out
 
     def conditional_path(self, series: str = "p_talks") -> FloatArray:
@@ -150,17 +172,23 @@ class Forecast:
         hit = np.flatnonzero(mean >= 0.5)
         return self.months[int(hit[0])] if hit.size else None
 
-    def mean_paths(self) -> pd.DataFrame:
-        """Monthly means over draws (survival-weighted) of every series, indexed by month; the
-        probabilities (``p_*``) are conditional on no talks by the as-of month."""
+    def mean_series(self) -> dict[str, FloatArray]:
+        """Monthly means over draws (survival-weighted) of every series; the probabilities
+        (``p_*``) are conditional on no talks by the as-of month."""
         w = self.weights
-        data = {}
+        data: dict[str, FloatArray] = {}
         for name in SERIES:
             series = (
                 self.conditional_path(name) if name.startswith("p_") else self.paths.series[name]
             )
-            data[name] = w @ series
-        return pd.DataFrame(data, index=pd.Index(self.months, name="month"))
+            data[name] = np.asarray(w @ series)
+        return data
+
+    def mean_paths(self) -> pd.DataFrame:
+        """:meth:`mean_series` as a table indexed by month."""
+        import pandas as pd
+
+        return pd.DataFrame(self.mean_series(), index=pd.Index(self.months, name="month"))
 
     def faction_paths(self) -> dict[str, dict[str, Any]]:
         names = [f.name for f in self.scenario.factions]
@@ -190,13 +218,12 @@ class Forecast:
             "lens": self.lens,
             "overrides": self.overrides,
             "engine": self.scenario.engine,
-            "horizons": self.by_horizon(),
+            "horizons": {str(h): v for h, v in self.by_horizon().items()},
             "even_odds_month": self.month_of_even_odds(),
         }
         if trajectories:
-            paths = self.mean_paths()
             doc["months"] = self.months
-            doc["trajectories"] = {c: paths[c].tolist() for c in paths.columns}
+            doc["trajectories"] = {c: v.tolist() for c, v in self.mean_series().items()}
             p = self.conditional_path()
             w = self.weights
             doc["trajectories"]["p_talks_lo"] = [
@@ -207,6 +234,76 @@ class Forecast:
             ]
             doc["factions"] = self.faction_paths()
         return doc
+
+    def __repr__(self) -> str:
+        hs = self.by_horizon()
+        shown = ", ".join(
+            f"{h}m: {v['p']:.2f} [{v['lo']:.2f}-{v['hi']:.2f}] +/-{v['mc_se']:.3f}"
+            for h, v in hs.items()
+        )
+        lens = f", lens={self.lens!r}" if self.lens else ""
+        return (
+            f"<Forecast {self.scenario.id!r} as of {self.as_of}, {self.draws} draws, seed "
+            f"{self.seed}{lens}: P(talks within) {shown}>"
+        )
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Tidy: one row per horizon, with p, its interval (lo, hi: the spread over parameter
+        uncertainty), its Monte Carlo standard error and each channel's share."""
+        import pandas as pd
+
+        rows = [
+            {
+                "scenario": self.scenario.id,
+                "horizon": h,
+                "p": v["p"],
+                "lo": v["lo"],
+                "hi": v["hi"],
+                "mc_se": v["mc_se"],
+                **{f"p_{c}": x for c, x in v["by_channel"].items()},
+            }
+            for h, v in self.by_horizon().items()
+        ]
+        return pd.DataFrame(rows)
+
+    def to_xarray(self) -> xr.Dataset:
+        """Every draw's monthly paths: each series on dims (``draw``, ``month``), the factions'
+        positions and saliences on (``draw``, ``month``, ``faction``); ``weight`` the survival
+        weight of each draw and ``p_talks_conditional`` its probability by month given no talks
+        by the as-of month. Needs xarray (``pip install detente[viz]``)."""
+        xarray = require("xarray", "viz")
+        months = self.months
+        factions = [f.name for f in self.scenario.factions]
+        data: dict[str, Any] = {
+            name: (("draw", "month"), v) for name, v in self.paths.series.items()
+        }
+        data["position"] = (("draw", "month", "faction"), self.paths.position)
+        data["salience"] = (("draw", "month", "faction"), self.paths.salience)
+        data["weight"] = (("draw",), self.weights)
+        data["p_talks_conditional"] = (("draw", "month"), self.conditional_path())
+        dataset: xr.Dataset = xarray.Dataset(
+            data,
+            coords={"draw": np.arange(self.draws), "month": months, "faction": factions},
+            attrs={"scenario": self.scenario.id, "as_of": self.as_of, "seed": self.seed},
+        )
+        return dataset
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """P(talks by month | none by the as-of month), mean over draws with its 90% band over
+        the parameter uncertainty, on ``ax`` (default: the current axes); returns the axes."""
+        if ax is None:
+            ax = require("matplotlib.pyplot", "viz").gca()
+        doc = self.to_dict()["trajectories"]
+        x = np.arange(len(self.months))
+        ax.fill_between(x, doc["p_talks_lo"], doc["p_talks_hi"], alpha=0.25, label="90% band")
+        ax.plot(x, doc["p_talks"], lw=2, label=f"P(talks by month | none by {self.as_of})")
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+        ax.set_ylim(0, 1)
+        ticks = list(range(0, len(self.months), max(1, len(self.months) // 6)))
+        ax.set_xticks(ticks, [self.months[t] for t in ticks])
+        ax.set_title(self.scenario.title, fontsize=10)
+        ax.legend(fontsize=8)
+        return ax
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,40 @@
-"""Figures (matplotlib, drawn off-screen)."""
+"""Figures written to files (matplotlib, drawn off-screen).
+
+Each figure is a :class:`matplotlib.figure.Figure` on its own Agg canvas: nothing here touches
+pyplot's global state or switches a notebook's backend (importing this module selects no
+backend)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from detente.analysis.sensitivity import ScenarioSensitivity
+from detente.extras import require
+from detente.forecast import Forecast
+from detente.solve import IssueForecast
 
-from detente.analysis.sensitivity import ScenarioSensitivity  # noqa: E402
-from detente.forecast import Forecast  # noqa: E402
-from detente.solve import IssueForecast  # noqa: E402
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+def new_figure(**kwargs: Any) -> Figure:
+    """A figure with its own Agg canvas (no pyplot, no global backend)."""
+    figure = require("matplotlib.figure", "viz")
+    agg = require("matplotlib.backends.backend_agg", "viz")
+    fig: Figure = figure.Figure(**kwargs)
+    agg.FigureCanvasAgg(fig)
+    return fig
 
 
 def plot_rounds(forecasts: Sequence[IssueForecast], path: Path) -> None:
     """Each actor's EUM position by round, with the weighted mean, one panel per issue."""
-    fig, axes = plt.subplots(
-        len(forecasts), 1, figsize=(9, 3.6 * len(forecasts)), squeeze=False, layout="constrained"
-    )
+    fig = new_figure(figsize=(9, 3.6 * len(forecasts)), layout="constrained")
+    axes = fig.subplots(len(forecasts), 1, squeeze=False)
     for ax, f in zip(axes[:, 0], forecasts, strict=True):
         res = f.results["eum"]
         assert res.history_positions is not None and res.history_mean is not None
@@ -37,16 +49,16 @@ def plot_rounds(forecasts: Sequence[IssueForecast], path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_forecast(forecast: Forecast, path: Path | IO[bytes]) -> None:
     """Four panels: probability of talks with its 90% band; economy; society and trust; factions."""
     months = forecast.months
     x = range(len(months))
-    paths = forecast.mean_paths()
+    paths = forecast.mean_series()
     doc = forecast.to_dict()["trajectories"]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), layout="constrained")
+    fig = new_figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
     ax = axes[0, 0]
     ax.fill_between(x, doc["p_talks_lo"], doc["p_talks_hi"], alpha=0.25)
     ax.plot(x, paths["p_talks"], lw=2, label=f"P(talks by month | none by {forecast.as_of})")
@@ -75,32 +87,23 @@ def plot_forecast(forecast: Forecast, path: Path | IO[bytes]) -> None:
     lens = f" - lens: {forecast.lens}" if forecast.lens else ""
     fig.suptitle(f"{forecast.scenario.title}{lens}", fontsize=11)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def plot_tornado(result: ScenarioSensitivity, path: Path | IO[bytes], top: int = 15) -> None:
     """Horizontal bars of total (ST) and first-order (S1) indices, largest first."""
-    shown = result.indices[:top][::-1]
-    y = np.arange(len(shown))
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.5), layout="constrained")
-    ax.barh(y + 0.2, [i.ST for i in shown], 0.4, xerr=[i.ST_conf for i in shown], label="total ST")
-    ax.barh(
-        y - 0.2, [i.S1 for i in shown], 0.4, xerr=[i.S1_conf for i in shown], label="first-order S1"
-    )
-    ax.set_yticks(y, [i.label for i in shown], fontsize=8)
-    ax.set_xlabel("Sobol index (95% bootstrap interval)")
+    fig = new_figure(figsize=(9, 0.35 * min(top, len(result.indices)) + 1.5), layout="constrained")
+    ax = result.plot(fig.subplots(), top)
     ax.set_title(
         f"{result.scenario}: what drives P(talks within {result.horizon} months)", fontsize=10
     )
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_sweep(table: pd.DataFrame, axes: list[str], path: Path) -> None:
     """A curve with its 90% band for one swept parameter, a heat map for two."""
-    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    fig = new_figure(figsize=(8, 5.5), layout="constrained")
+    ax = fig.subplots()
     horizon = int(table["horizon"].iloc[0])
     if len(axes) == 1:
         t = table.sort_values(axes[0])
@@ -123,13 +126,13 @@ def plot_sweep(table: pd.DataFrame, axes: list[str], path: Path) -> None:
             ax.set_title(f"mean over {', '.join(axes[2:])}", fontsize=9)
     ax.grid(alpha=0.2)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_calibration(doc: dict[str, Any], path: Path) -> None:
     """Reliability diagram: each case's forecast against its outcome, and binned frequencies."""
     cases = doc["cases"]
-    fig, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
+    fig = new_figure(figsize=(6.5, 6), layout="constrained")
+    ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls=":", label="perfect calibration")
     jitter = np.linspace(-0.03, 0.03, len(cases))
     ax.scatter(
@@ -163,4 +166,29 @@ def plot_calibration(doc: dict[str, Any], path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def plot_peeling(doc: dict[str, Any], path: Path | IO[bytes]) -> None:
+    """The peeling trajectory: density against coverage of each step's box, coloured by how many
+    inputs the box restricts; the chosen boxes marked."""
+    steps = doc["trajectory"]
+    fig = new_figure(figsize=(7, 5), layout="constrained")
+    ax = fig.subplots()
+    if steps:
+        cov = [s["coverage"] for s in steps]
+        dens = [s["density"] for s in steps]
+        dims = [len(s["restricted"]) for s in steps]
+        pts = ax.scatter(cov, dens, c=dims, cmap="viridis", s=18)
+        fig.colorbar(pts, ax=ax, label="inputs restricted")
+        for k, b in enumerate(doc["boxes"]):
+            ax.scatter([b["coverage"]], [b["density"]], marker="*", s=180, c="#cf222e")
+            ax.annotate(f"box {k + 1}", (b["coverage"], b["density"]), xytext=(6, 6),
+                        textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("coverage (share of the draws with talks inside the box)")
+    ax.set_ylabel("density (share of the box's draws with talks)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(
+        f"{doc['scenario']}: P(talks within {doc['horizon']} months) >= {doc['threshold']:g}"
+    )
+    fig.savefig(path, dpi=110)

@@ -11,16 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import sobol as sobol_sample
 
 from detente.backends import Backend, LocalBackend, Progress
 from detente.engines.base import FloatArray
 from detente.forecast import DEFAULT_CHUNK_ROWS, DEFAULT_SEED, p_talks_chunk, split_rows
 from detente.scenario.coercion import Scenario
 from detente.scenario.sample import Lens, all_params
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ def sobol_indices(
     each) to ``(rows,)`` outputs. ``samples`` is SALib's N (a power of 2); the model is evaluated
     on N (D + 2) rows. Returns the indices and the number of rows evaluated.
     """
+    from SALib.analyze import sobol as sobol_analyze  # heavy (scipy): imported where used
+    from SALib.sample import sobol as sobol_sample
+
     problem = {
         "num_vars": len(names),
         "names": list(names),
@@ -71,7 +77,7 @@ def sobol_indices(
     return out, int(x.shape[0])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ScenarioSensitivity:
     """Sobol indices of the probability of talks within ``horizon`` months."""
 
@@ -93,6 +99,35 @@ class ScenarioSensitivity:
             "lens": self.lens,
             "parameters": [i.__dict__ for i in self.indices],
         }
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{i.name} ST {i.ST:.2f}" for i in self.indices[:5])
+        more = f" (+{len(self.indices) - 5} more)" if len(self.indices) > 5 else ""
+        return (
+            f"<ScenarioSensitivity {self.scenario!r}, P(talks within {self.horizon} months), "
+            f"{self.rows} runs: {top}{more}>"
+        )
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per parameter: S1, ST and their 95% bootstrap half-widths, largest ST first."""
+        import pandas as pd
+
+        return pd.DataFrame([i.__dict__ for i in self.indices])
+
+    def plot(self, ax: Axes | None = None, top: int = 15) -> Axes:
+        """Tornado: ST and S1 of the ``top`` parameters with their intervals; returns the axes."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax = plt.gca()
+        shown = self.indices[:top][::-1]
+        y = np.arange(len(shown))
+        ax.barh(y + 0.2, [i.ST for i in shown], 0.4, xerr=[i.ST_conf for i in shown], label="ST")
+        ax.barh(y - 0.2, [i.S1 for i in shown], 0.4, xerr=[i.S1_conf for i in shown], label="S1")
+        ax.set_yticks(y, [i.label for i in shown], fontsize=8)
+        ax.set_xlabel("Sobol index (95% bootstrap interval)")
+        ax.legend(fontsize=8, loc="lower right")
+        return ax
 
 
 def scenario_sensitivity(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from detente.backends import Backend, LocalBackend, Progress
 from detente.engines.base import FloatArray
@@ -20,6 +20,9 @@ from detente.forecast import (
 )
 from detente.scenario.coercion import Scenario
 from detente.scenario.sample import Lens, draw_params
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def run_sweep(
     Every point uses the same draws of the other numbers, so differences between points are the
     effect of the swept parameters. Interrupted (Ctrl-C), it returns the points that finished.
     """
+    import pandas as pd  # heavy: imported where used
+
     months = horizon if horizon is not None else scn.horizon
     base = draw_params(scn, draws, seed, lens)
     grid = np.array(list(itertools.product(*(a.values for a in axes))))

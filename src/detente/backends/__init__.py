@@ -109,7 +109,10 @@ class DaskBackend:
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
-        from distributed import Client, LocalCluster
+        from detente.extras import require
+
+        distributed = require("distributed", "dask")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
         self._cluster: Any = None
         if scheduler:

@@ -276,6 +276,19 @@ class ExpectedUtility(Engine):
             raise ValueError(f"unknown EUM variant {self.variant!r}; expected one of {VARIANTS}")
         if self.kernel not in KERNELS:
             raise ValueError(f"unknown EUM kernel {self.kernel!r}; expected one of {KERNELS}")
+        # probabilities and counts: out of range they give numbers without meaning, not an error
+        for name in ("q", "t"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"ExpectedUtility: {name} = {value!r}, expected a probability 0-1")
+        if self.variant == "scholz-code" and self.q != 1.0:
+            raise ValueError("ExpectedUtility: q applies to the published variant only (Q = 1)")
+        if self.rounds is not None and not 0 <= self.rounds <= 10_000:
+            raise ValueError(f"ExpectedUtility: rounds = {self.rounds!r}, expected 0-10000")
+        if not 1 <= self.max_rounds <= 10_000:
+            raise ValueError(f"ExpectedUtility: max_rounds = {self.max_rounds!r}, expected 1-10000")
+        if not self.tol > 0:
+            raise ValueError(f"ExpectedUtility: tol = {self.tol!r}, expected > 0")
 
     @property
     def _fixed_rounds(self) -> int | None:

@@ -623,6 +623,10 @@ class SpatialPolitics(Engine):
 
     name = "smp"
 
+    def __post_init__(self) -> None:
+        if isinstance(self.max_turns, bool) or not 1 <= self.max_turns <= 10_000:
+            raise ValueError(f"SpatialPolitics: max_turns = {self.max_turns!r}, expected 1-10000")
+
     def solve(self, actors: ActorArrays) -> EngineResult:
         res = self.solve_nd(SpatialActors.from_arrays(actors))
         hist = res.history[:, :, :, 0]

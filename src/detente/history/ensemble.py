@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linprog
 
 from detente.engines import make_engine
 from detente.engines.base import FloatArray
@@ -82,6 +81,8 @@ def member_forecasts(
 
 def fit_weights(forecasts: FloatArray, outcome: FloatArray) -> FloatArray:
     """Weights w >= 0, sum w = 1, minimising sum_i |y_i - sum_m w_m F_im| (an exact LP)."""
+    from scipy.optimize import linprog  # heavy: imported where used
+
     n, m = forecasts.shape
     if n == 0:
         raise ValueError("no issues to fit the ensemble on")

@@ -59,7 +59,13 @@ REQUIRED = (
 
 
 def read_ties(path: str | Path) -> pd.DataFrame:
-    """A TIES file (the published columns, as CSV); refuses a file without them."""
+    """A TIES file (the published columns, as CSV); refuses a file without them.
+
+    Every use of TIES fits or scores the logistic model: without scikit-learn this says which
+    install brings it, before reading anything."""
+    from detente.extras import require
+
+    require("sklearn", "ties")
     p = Path(path)
     try:
         df = pd.read_csv(p, encoding="latin-1", low_memory=False)

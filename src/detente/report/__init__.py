@@ -144,13 +144,83 @@ def _outside(view: dict[str, Any] | None) -> str:
     )
 
 
+def _outcome(f: Forecast) -> str:
+    """What happened (the file's ``outcome``, history the model never reads) beside what the
+    forecast gave for it: P(direct talks within the months it took), or within the horizon when
+    no talks came."""
+    out = f.scenario.outcome
+    if out is None:
+        return ""
+    facts = f"<p><b>What happened</b>: {_e(out.source)}</p>"
+    if out.talks and out.month is not None:
+        after = f.scenario.month_index(out.month) - f.origin
+        how = f"{_e(out.kind)} talks" + (f", {_e(out.channel)} channel" if out.channel else "")
+        if after < 1:
+            said = (
+                f"Talks opened in {_e(out.month)} ({how}), by the as-of month {_e(f.as_of)}: "
+                "the forecast, conditioned on no talks by then, does not apply."
+            )
+        elif after > f.horizon:
+            said = (
+                f"Talks opened in {_e(out.month)} ({how}), {after} months after the as-of month, "
+                f"past the horizon: the forecast gave <b>{1 - f.p_within(f.horizon):.2f}</b> to "
+                f"no direct talks within {f.horizon} months, which came true."
+            )
+        else:
+            said = (
+                f"Talks opened in <b>{_e(out.month)}</b> ({how}), {after} months after the as-of "
+                f"month; the forecast gave <b>{f.p_within(after):.2f}</b> to direct talks within "
+                f"{after} months."
+            )
+    else:
+        said = (
+            f"No direct talks ({_e(out.kind)}); the forecast gave <b>"
+            f"{1 - f.p_within(f.horizon):.2f}</b> to no direct talks within {f.horizon} months."
+        )
+    return f"<h2>What happened</h2>\n<div class='note'>{facts}<p>{said}</p></div>"
+
+
+def _discovery(doc: dict[str, Any] | None) -> str:
+    """What would have to be true: the PRIM boxes of ``detente discover`` (docs/analysis.md)."""
+    if doc is None:
+        return ""
+    head = (
+        f"<p>Draws where P(direct talks within {doc['horizon']} months) reaches "
+        f"{doc['threshold']:g}: {doc['share']:.1%} of {doc['draws']:,} (scenario discovery with "
+        "PRIM over every uncertain number; coverage: share of those draws inside a box; density: "
+        "share of a box's draws that are such draws).</p>"
+    )
+    if not doc["boxes"]:
+        return head + "<p>No box: too few or too many draws pass the threshold.</p>"
+    parts = [head]
+    for k, box in enumerate(doc["boxes"], 1):
+        rows = "".join(
+            f"<tr><td>{_e(name)}</td><td class='num'>"
+            + " and ".join(
+                f"{op} {lim[side]:.4g}"
+                for side, op in (("low", "&ge;"), ("high", "&le;"))
+                if lim[side] is not None
+            )
+            + "</td></tr>"
+            for name, lim in box["limits"].items()
+        )
+        parts.append(
+            f"<h3>Box {k}: coverage {box['coverage']:.2f}, density {box['density']:.2f}, "
+            f"support {box['support']:.2f}</h3><table><tr><th>input</th><th>limits</th></tr>"
+            f"{rows}</table>"
+        )
+    return "".join(parts)
+
+
 def build_report(
     forecast: Forecast,
     sensitivity: ScenarioSensitivity | None = None,
     lens_params: dict[str, Any] | None = None,
     outside: dict[str, Any] | None = None,
+    discovery: dict[str, Any] | None = None,
 ) -> str:
-    """The whole report as one HTML document with everything inline."""
+    """The whole report as one HTML document with everything inline; ``discovery`` (the JSON of
+    ``detente discover``) adds "What would have to be true"."""
     from detente.plots import plot_forecast
 
     f, scn = forecast, forecast.scenario
@@ -178,6 +248,7 @@ made {created}.</p>
 {_forecast_table(f)}
 <p>{verdict} Probabilities are the mean over draws of the parameters' uncertainty; the interval runs
 from the 5th to the 95th percentile over draws.</p>
+{_outcome(f)}
 <h2>Month by month</h2>
 <img alt="monthly trajectories" src="{_png(plot_forecast, f)}">
 <h2>The factions</h2>
@@ -188,6 +259,7 @@ from the 5th to the 95th percentile over draws.</p>
 {_drivers(sensitivity)}
 <h2>The outside view</h2>
 {_outside(outside)}
+{"<h2>What would have to be true</h2>" + _discovery(discovery) if discovery else ""}
 <h2>Every assumption</h2>
 {_assumptions(scn, f.lens, lens_params or {})}
 <p class="small">Made with detente {__version__}. The scenario's numbers, the seed and the version

@@ -23,7 +23,6 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
-from scipy import stats
 
 from detente.engines.base import FloatArray
 from detente.scenario.limits import MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
@@ -158,6 +157,8 @@ class Param(BaseModel):
 
         A normal's tails are clipped to ``bounds``, as in :meth:`sample`.
         """
+        from scipy import stats  # heavy: only sensitivity analysis needs quantiles
+
         u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
         if self.value is not None:
             return np.full(u.shape, self.value)

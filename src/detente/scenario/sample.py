@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from detente.dynamics.coefficients import Coefficients
@@ -96,7 +99,10 @@ FITTED_ON = "fitted_on"
 
 
 def _parse_coefficients(text: str, file: str) -> dict[str, Param]:
-    data = load_yaml_text(text, file)
+    return _coefficients_of(load_yaml_text(text, file), file)
+
+
+def _coefficients_of(data: object, file: str) -> dict[str, Param]:
     if not isinstance(data, dict):
         raise InputError(file, "(top level)", "expected a mapping: coefficient names to values")
     data = {k: v for k, v in data.items() if k != FITTED_ON}
@@ -111,9 +117,20 @@ def _parse_coefficients(text: str, file: str) -> dict[str, Param]:
     return params
 
 
+@functools.cache
+def _shipped_coefficients(name: str) -> dict[str, Param]:
+    """A coefficients file shipped in the package, parsed once per process (every run needs
+    them, several times; callers get a copy of the mapping). The package's own files are read
+    with libyaml's parser where PyYAML has it (ten times faster than the pure-Python one the
+    users' files go through for their line-numbered messages); they are validated the same."""
+    text, file = _package_text(name)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _coefficients_of(yaml.load(text, Loader=loader), file)  # noqa: S506 - a safe loader
+
+
 def apriori_coefficients() -> dict[str, Param]:
     """The a-priori values (``coefficients.yaml``): set by reasoning, never fitted."""
-    return _parse_coefficients(*_package_text(APRIORI_FILE))
+    return dict(_shipped_coefficients(APRIORI_FILE))
 
 
 def _has_fitted() -> bool:
@@ -124,7 +141,7 @@ def default_coefficients() -> dict[str, Param]:
     """The shipped values: the file fitted on the case library where the package has one
     (``coefficients.fitted.yaml``), else the a-priori values."""
     if _has_fitted():
-        return _parse_coefficients(*_package_text(FITTED_FILE))
+        return dict(_shipped_coefficients(FITTED_FILE))
     return apriori_coefficients()
 
 
@@ -257,9 +274,28 @@ def all_params(
     out = {path: (p, rng) for path, p, rng in iter_params(scn)}
     for path, item in DEFAULTS.items():
         out.setdefault(path, item)
+    for path, item in _event_scales(scn).items():
+        out.setdefault(path, item)
     for name, p in coefficient_params(lens, coefficients).items():
         out[f"coefficients.{name}"] = (p, coefficient_range(name))
     return out
+
+
+#: Events whose size the run uses (an offer's, a broken deal's, a threat's, a failed round's).
+_SIZED_EVENTS = (*OFFER_TYPES, "deal_broken", "threat", "talks_failed")
+
+
+def _event_scales(scn: Scenario) -> dict[str, tuple[Param, Range]]:
+    """``events[k].scale`` of each sized event that leaves it out: 1 (the event as written),
+    settable with --set like any other number (0 removes the event)."""
+    return {
+        f"events[{k}].scale": (
+            Param(value=1.0, assumption="the event at its usual size (default scale 1)"),
+            Range(0.0, 3.0),
+        )
+        for k, ev in enumerate(scn.events)
+        if ev.scale is None and ev.type in _SIZED_EVENTS
+    }
 
 
 def _as_tuple(rng: Range) -> tuple[float, float]:
@@ -319,21 +355,35 @@ def parameter_ranges(scn: Scenario) -> dict[str, Range]:
     return {path: rng for path, (_, rng) in all_params(scn).items()}
 
 
+def closest(path: str, paths: list[str], n: int = 3) -> list[str]:
+    """The paths nearest to a misspelt one: by the whole path (difflib's ratio), else by its last
+    part (``legacy_wieght`` -> ``leader.legacy_weight``)."""
+    near = difflib.get_close_matches(path, paths, n=n, cutoff=0.75)
+    if near:
+        return near
+    last = path.rsplit(".", 1)[-1]
+    tails = {p.rsplit(".", 1)[-1] for p in paths}
+    keep = set(difflib.get_close_matches(last, list(tails), n=n, cutoff=0.7))
+    return [p for p in paths if p.rsplit(".", 1)[-1] in keep][:n]
+
+
 def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -> None:
     """Each fixed path must be a parameter of the scenario or a coefficient, inside its range."""
     ranges = parameter_ranges(scn)
     for path, value in fixed.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise InputError(source, path, f"expected a number, got {value!r}")
         if path not in ranges:
-            near = [p for p in ranges if p.split(".")[-1] == path.split(".")[-1]][:3]
+            near = closest(path, list(ranges))
             hint = f"; did you mean {', '.join(near)}?" if near else ""
             raise InputError(source, path, f"no such parameter in {scn.id}{hint}")
         rng = ranges[path]
-        if not abs(value) <= MAX_MAGNITUDE:  # also refuses NaN
-            raise InputError(source, path, f"{value:g} is beyond +-{MAX_MAGNITUDE:g}")
-        if not rng.low <= value <= rng.high:
+        if not rng.low <= value <= rng.high:  # NaN fails this too
             raise InputError(
                 source, path, f"{value:g} outside the allowed [{rng.low:g}, {rng.high:g}]"
             )
+        if abs(value) > MAX_MAGNITUDE:  # a capability's range has no upper end
+            raise InputError(source, path, f"{value:g} is beyond +-{MAX_MAGNITUDE:g}")
 
 
 def build_case(scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int = 0) -> CaseInputs:
@@ -381,7 +431,7 @@ def build_case(scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int 
         t = scn.month_index(event.month)
         if t >= months or scn.month_index(event.known_from) > as_of:
             continue
-        size = v[f"events[{k}].scale"] if event.scale is not None else np.ones(draws)
+        size = v.get(f"events[{k}].scale", np.ones(draws))
         if event.type in OFFER_TYPES:
             channel = event.channel or OFFER_TYPES[event.type]
             offer[:, t, CHANNELS.index(channel)] += size

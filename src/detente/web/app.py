@@ -25,6 +25,7 @@ from detente.scenario.coercion import scenario_from_text
 from detente.scenario.sample import load_lens
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore
+from detente.web.explore import install as install_explore
 
 MAX_BODY_BYTES = 1_000_000
 MAX_DRAWS = 20_000
@@ -81,6 +82,8 @@ def create_app(scenarios: Path, store: Path | None = None) -> FastAPI:
             )
         response: Response = await call_next(request)
         return response
+
+    install_explore(app, store)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:

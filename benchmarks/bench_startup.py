@@ -1,0 +1,84 @@
+"""How fast the command starts, against the libraries it cannot do without (issue 11, point 5).
+
+Two ratios of wall-clock times, each the minimum of several runs (the minimum is the least
+disturbed by other work on the machine):
+
+- ``detente --help`` over ``python -c "import typer, rich.console"`` (target <= 2.5);
+- ``detente run examples/cases/iran-2018.yaml --draws 100 --no-store`` over
+  ``python -c "import numpy, pydantic, yaml, typer, rich.console"`` (target <= 2).
+
+``detente`` is started as its console script does (``from detente.cli import main; main()``).
+Run: ``python benchmarks/bench_startup.py [--repeat N] [--strict]`` (``--strict``: exit 1 when a
+ratio is over its target; the figures depend on the machine's load, so ``make bench`` reports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "examples" / "cases" / "iran-2018.yaml"
+
+
+def detente(*args: str) -> list[str]:
+    code = (
+        f"import sys; sys.argv = ['detente', *{list(args)!r}]; from detente.cli import main; main()"
+    )
+    return [sys.executable, "-c", code]
+
+
+def best_pair(cmd: list[str], base_cmd: list[str], repeat: int) -> tuple[float, float]:
+    """The fastest of ``repeat`` runs of ``cmd`` and of ``base_cmd``, in seconds, run in turn
+    (so both see the same load on a busy machine); output discarded."""
+    t_cmd, t_base = [], []
+    for _ in range(repeat):
+        for command, times in ((base_cmd, t_base), (cmd, t_cmd)):
+            start = time.perf_counter()
+            subprocess.run(
+                command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+            )
+            times.append(time.perf_counter() - start)
+    return min(t_cmd), min(t_base)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each command (min taken)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio is over")
+    options = parser.parse_args()
+    repeat = options.repeat
+    cases = [
+        (
+            "detente --help",
+            detente("--help"),
+            [sys.executable, "-c", "import typer, rich.console"],
+            2.5,
+        ),
+        (
+            "detente run iran-2018 --draws 100",
+            detente("run", str(SCENARIO), "--draws", "100", "--no-store"),
+            [sys.executable, "-c", "import numpy, pydantic, yaml, typer, rich.console"],
+            2.0,
+        ),
+    ]
+    print(f"startup (min of {repeat} runs)")
+    failed = False
+    for name, cmd, base_cmd, target in cases:
+        t, base = best_pair(cmd, base_cmd, repeat)
+        ratio = t / base
+        ok = ratio <= target
+        failed |= not ok
+        print(
+            f"  {name:<36} {t:6.3f} s  baseline {base:6.3f} s  ratio {ratio:4.2f}"
+            f"  (target <= {target}) {'ok' if ok else 'OVER'}"
+        )
+    if failed and options.strict:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The command line as a package: output paths checked first, the store's failures, verbosity,
+the version, the entry point, serve's folder, missing extras."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+import detente
+from detente.extras import MissingExtra
+
+from .conftest import ROOT
+from .test_cli import IRAN_2018, detente_process
+from .test_cli import detente as cli
+
+
+def one_line(text: str) -> bool:
+    return len(text.strip().splitlines()) == 1 and "Traceback" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", IRAN_2018, "--plot", "out.txt"],
+            "--plot out.txt: expected a .png or .svg or .pdf",
+        ),
+        (["report", IRAN_2018, "-o", "/proc/x.html"], "-o /proc/x.html: cannot write in /proc"),
+        (["report", IRAN_2018, "-o", "r.pdf"], "-o r.pdf: expected a .html or .htm file"),
+        (["sweep", IRAN_2018, "--grid", "pressure_scale=0:1:2", "-o", "t.json"], "-o t.json"),
+        (["run", IRAN_2018, "--plot", "/no/such/folder/x.png"], "folder /no/such/folder"),
+        (["solve", ROOT / "tests/data/eum-example.csv", "--plot", "/proc/r.png"], "cannot write"),
+    ],
+)
+def test_output_paths_are_checked_before_any_work(args: list[str | Path], message: str) -> None:
+    store = detente_store_size()
+    r = cli(*args)
+    assert r.returncode == 2 and message in r.stderr and one_line(r.stderr), r.stderr
+    assert r.stdout == "" and detente_store_size() == store  # nothing ran, nothing recorded
+
+
+def test_an_output_path_under_a_file_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = cli("run", IRAN_2018, "--plot", blocker / "x.png")
+    assert r.returncode == 2 and "is not a folder" in r.stderr and one_line(r.stderr)
+
+
+def detente_store_size() -> int:
+    """Runs in the test store (DETENTE_STORE, set by conftest)."""
+    import os
+
+    path = Path(os.environ["DETENTE_STORE"])
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("select count(*) from runs").fetchone()[0])
+
+
+def test_a_run_that_cannot_be_recorded_exits_1(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    bad = blocker / "runs.sqlite"  # a store under a file: cannot be created
+    r = cli("run", IRAN_2018, "--draws", "20", "--store", bad, "--json")
+    assert r.returncode == 1, r.stderr
+    assert "not recorded in the run store" in r.stderr and one_line(r.stderr)
+    assert '"horizons"' in r.stdout  # the answer was printed before the store was tried
+    ok = cli("run", IRAN_2018, "--draws", "20", "--store", bad, "--no-store", "--json")
+    assert ok.returncode == 0 and ok.stderr == ""
+
+
+def test_a_recorded_run_says_where_once(tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    r = cli("run", IRAN_2018, "--draws", "20", "--store", store)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("recorded as run") == 1 and f"in {store}" in r.stderr
+    quiet = cli("-q", "run", IRAN_2018, "--draws", "20", "--store", store)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_the_interval_is_said_to_be_parameter_uncertainty() -> None:
+    r = cli("run", IRAN_2018, "--draws", "50", "--no-store")
+    assert "spread over the parameter uncertainty" in r.stdout
+    assert "Monte Carlo standard error" in r.stdout and "+/-" in r.stdout
+
+
+def test_version_quiet_verbose_and_completion() -> None:
+    assert cli("--version").stdout.strip() == f"detente {detente.__version__}"
+    assert cli("-q", "-v", "--version").returncode == 0  # --version is eager
+    both = cli("-q", "-v", "runs", "list")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
+    timed = cli("-v", "run", IRAN_2018, "--draws", "10", "--no-store", "--json")
+    assert timed.returncode == 0 and "took " in timed.stderr
+    assert "simulating: " in timed.stderr and "on the local backend" in timed.stderr
+    helptext = cli("--help").stdout
+    for option in ("--quiet", "--verbose", "--install-completion", "--show-completion"):
+        assert option in helptext
+
+
+def test_python_m_detente_is_the_command() -> None:
+    r = detente_process("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"detente {detente.__version__}"
+    bad = detente_process("run", "no-such.yaml")
+    assert bad.returncode == 2 and one_line(bad.stderr) and "no-such.yaml" in bad.stderr
+
+
+def test_serve_outside_a_checkout_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["serve"])
+    assert r.exit_code == 2 and "pass --scenarios FOLDER" in r.stderr and one_line(r.stderr)
+    r = CliRunner().invoke(app, ["serve", "--scenarios", "nowhere"])
+    assert r.exit_code == 2 and "nowhere: no such folder" in r.stderr
+
+
+def test_a_missing_extra_names_the_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    f = detente.run(IRAN_2018, draws=10)
+    monkeypatch.setitem(sys.modules, "xarray", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'detente\[viz\]'"):
+        f.to_xarray()
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    r = cli("run", IRAN_2018, "--draws", "10", "--no-store", "--plot", tmp_path / "p.png")
+    assert r.returncode == 1 and "pip install 'detente[viz]'" in r.stderr and one_line(r.stderr)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("run", ["run", "examples/cases/iran-2018.yaml", "--draws", "200", "--seed", "3"]),
+        ("solve", ["solve", "tests/data/eum-example.csv", "--variant", "scholz-code"]),
+        ("tip", ["tip", "examples/cases/iran-2018.yaml", "--param", "leader.legacy_weight",
+                 "--draws", "100"]),
+        ("sweep", ["sweep", "examples/cases/iran-2018.yaml", "--grid", "pressure_scale=0:2:3",
+                   "--draws", "50"]),
+        ("backtest-deu", ["backtest", "deu", "examples/deu/deu3-dev.tsv", "--model",
+                          "compromise"]),
+    ],
+)  # fmt: skip
+def test_json_output_is_unchanged(
+    name: str, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--json prints what main printed before the package (tests/data/contract, made by main at
+    66aa77e), plus only the additive mc_se of each horizon."""
+    from .test_api import contract, without_mc_se
+
+    monkeypatch.delenv("DETENTE_TIES", raising=False)
+    r = cli(*args, "--json", *(["--no-store"] if name != "solve" and name != "tip" else []))
+    assert r.returncode == 0, r.stderr
+    assert without_mc_se(json.loads(r.stdout)) == contract(name)
