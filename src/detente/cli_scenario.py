@@ -11,17 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from detente.cli.common import check_output, err, fail
 from detente.errors import InputError
-
-_err = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
-
-
-def _fail(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(2)
 
 
 def check(
@@ -34,7 +27,7 @@ def check(
     for path in files:
         problems = check_file(path)
         for problem in problems:
-            _err.print(f"[bold red]error:[/] {escape(str(problem))}")
+            err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False)
         if problems:
             bad += 1
         else:
@@ -60,15 +53,12 @@ def new(
     try:
         text = new_scenario_text(scenario_id, sender, target, start)
     except InputError as exc:
-        _fail(str(exc))
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        _fail(f"{path}: a scenario is a .yaml file")
-    if (path.exists() or path.is_symlink()) and not force:
-        _fail(f"{path}: already exists; choose another name or pass --force to overwrite it")
+        fail(str(exc))
+    check_output(path, force, (".yaml", ".yml"), "--output")
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"{path}: cannot be written ({exc.strerror or exc})")
+        fail(f"{path}: cannot be written ({exc.strerror or exc})")
     print(f"wrote {path}: replace its assumptions, then `detente check {path}`")
 
 
