@@ -366,3 +366,13 @@ def test_tiny_numbers_in_a_scenario_and_a_ktab_file(tmp_path: Path) -> None:
     assert refused(table(tmp_path, text), load_actor_file) == (
         "line 3, field 'Power': 1e-30: give 0 or at least 1e-09"
     )
+
+
+def test_actor_table_readers_say_why_a_path_is_not_a_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "t.csv"
+    os.mkfifo(fifo)
+    assert refused(fifo, load_actor_file) == "not a regular file (a pipe, device or socket)"
+    assert refused(tmp_path, load_actor_file) == "is a directory, expected a file"
+    assert refused(Path("/dev/zero"), load_actor_file) == (
+        "not a regular file (a pipe, device or socket)"
+    )

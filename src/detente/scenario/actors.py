@@ -151,8 +151,10 @@ def load_actor_file(path: str | Path) -> ActorFile:
     from detente.scenario.decide import looks_like_decide, read_decide
 
     p = Path(path)
+    if not p.is_file():
+        read_text(p)  # says why: no such file, a directory, a pipe or a device
     suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv", "") and p.is_file() and looks_like_decide(read_text(p)):
+    if suffix in (".csv", ".txt", ".tsv", "") and looks_like_decide(read_text(p)):
         return read_decide(p)
     if suffix == ".csv":
         from detente.scenario.ktab import is_ktab_csv, read_ktab_csv  # ktab imports this module
