@@ -376,3 +376,15 @@ def test_actor_table_readers_say_why_a_path_is_not_a_file(tmp_path: Path) -> Non
     assert refused(Path("/dev/zero"), load_actor_file) == (
         "not a regular file (a pipe, device or socket)"
     )
+
+
+def test_an_empty_actor_name_as_a_yaml_key(tmp_path: Path) -> None:
+    # found by the fuzzer: an empty key made an Actor without a name (a pydantic traceback)
+    text = (
+        "actors:\n  '': {capability: 1}\n  B: {capability: 2}\n"
+        "issues: [{id: x, positions: {'': {position: 1, salience: 5}}}]\n"
+    )
+    assert refused(table(tmp_path, text, "t.yaml"), load_actor_file) == (
+        "actors: key '': must not be empty (and 1 more: run detente check "
+        + f"{tmp_path / 't.yaml'})"
+    )

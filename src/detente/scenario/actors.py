@@ -34,6 +34,7 @@ from detente.errors import InputError
 from detente.scenario.csvio import csv_rows, number_problem, parse_number, sniff_separator
 from detente.scenario.limits import MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
 from detente.scenario.yamlio import (
+    first_of,
     load_yaml_text,
     plain_words,
     problems_of,
@@ -148,9 +149,17 @@ def load_actor_file(path: str | Path) -> ActorFile:
     A CSV file whose first line is KTAB's scenario line is read in KTAB's format
     (:mod:`detente.scenario.ktab`), one issue per dimension.
     """
+    p = Path(path)
+    try:
+        return _read_actor_file(p)
+    except ValidationError as exc:
+        # each reader checks its own fields first; this is the net for what a reader missed
+        raise first_of(problems_of(str(p), exc)) from None
+
+
+def _read_actor_file(p: Path) -> ActorFile:
     from detente.scenario.decide import looks_like_decide, read_decide
 
-    p = Path(path)
     if not p.is_file():
         read_text(p)  # says why: no such file, a directory, a pipe or a device
     suffix = p.suffix.lower()
@@ -268,19 +277,23 @@ class _YamlStance(BaseModel):
     source: str | None = None
 
 
+#: An actor's name as a key of the YAML form (an empty key would make an actor with no name).
+ActorName = Annotated[str, Field(min_length=1)]
+
+
 class _YamlIssue(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1)
     question: str | None = None
     scale: str | None = None
-    positions: dict[str, _YamlStance] = Field(min_length=1)
+    positions: dict[ActorName, _YamlStance] = Field(min_length=1)
 
 
 class _YamlFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = None
     source: str | None = None
-    actors: dict[str, _YamlActor] = Field(min_length=1)
+    actors: dict[ActorName, _YamlActor] = Field(min_length=1)
     issues: list[_YamlIssue] = Field(min_length=1)
 
 

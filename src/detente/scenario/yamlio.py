@@ -217,7 +217,8 @@ def format_loc(loc: Sequence[int | str]) -> str:
             out += f"[{part}]"
         else:
             text = str(part)
-            out += ("." if out else "") + (text if len(text) <= 40 else repr(text[:37] + "..."))
+            plain = text and len(text) <= 40 and text.isprintable() and text.strip() == text
+            out += ("." if out else "") + (text if plain else repr(text[:37]))
     return out or "(top level)"
 
 
@@ -348,6 +349,9 @@ def problems_of(
         if err["type"] == "missing" and loc and isinstance(loc[-1], int):
             loc = loc[:-1]  # the list is too short: name the list, not the missing item
         msg = one_line(plain_words(err, model))
+        if len(loc) >= 2 and loc[-1] == "[key]":  # a bad key of a mapping, not its value
+            msg = f"key {_short(loc[-2]) or repr(loc[-2])[:40]}: {msg}"
+            loc = loc[:-2]
         shown = _short(err.get("input"))
         quiet = err["type"] in ("missing", "extra_forbidden")
         if (
