@@ -31,6 +31,7 @@ from detente.errors import InputError
 from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
 from detente.scenario.coercion import Scenario
 from detente.scenario.coercion import load_scenario as _load_scenario_file
+from detente.scenario.limits import MAX_SEED
 from detente.scenario.params import Param
 from detente.scenario.sample import Lens, check_fixed, load_coefficients, parameter_ranges
 from detente.scenario.sample import load_lens as _load_lens
@@ -58,7 +59,6 @@ CoefficientsLike = str | os.PathLike[str] | Mapping[str, Param] | None
 #: Bounds of the run options (the CLI's and the web API's).
 MAX_DRAWS = 1_000_000
 MAX_HORIZON = 240
-MAX_SEED = 2**63 - 1  # the run store keeps seeds as SQLite integers
 
 
 def load_scenario(scenario: ScenarioLike) -> Scenario:

@@ -18,4 +18,12 @@ class InputError(ValueError):
 
     def __str__(self) -> str:
         loc = f"{self.file}: {self.where}: " if self.where else f"{self.file}: "
-        return loc + self.message
+        return one_line(loc + self.message)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters (a newline or carriage return in a key the user
+    wrote, a NUL) are shown escaped, so an error message is always exactly one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

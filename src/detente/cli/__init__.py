@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from detente import __version__
-from detente.cli import analysis, backtest, discover, forecast, runs, serve, solve
+from detente.cli import analysis, backtest, discover, forecast, runs, scenario, serve, solve
 from detente.cli.common import (  # noqa: F401 - shared names re-exported for cli_<topic>.py
     AsOfOpt,
     BackendOpt,
@@ -100,7 +100,7 @@ def _root(
         ctx.call_on_close(lambda: detail(f"took {time.perf_counter() - start:.2f} s"))
 
 
-for _group in (solve, backtest, forecast, analysis, discover, serve, runs):
+for _group in (forecast, analysis, discover, scenario, solve, backtest, serve, runs):
     _group.register(app)
 
 

@@ -13,24 +13,58 @@ else is an :class:`~detente.errors.InputError` naming the file, the row or path,
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from detente.engines.base import ActorArrays
 from detente.errors import InputError
-from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping
+from detente.scenario.csvio import csv_rows, number_problem, parse_number, sniff_separator
+from detente.scenario.limits import MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
+from detente.scenario.yamlio import (
+    first_of,
+    load_yaml_text,
+    plain_words,
+    problems_of,
+    read_text,
+    validate_mapping,
+)
 
 REQUIRED_COLUMNS = ("actor", "capability", "position", "salience")
 OPTIONAL_COLUMNS = ("risk", "veto", "source")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: A number as written (no string, no bool), finite.
+Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+#: ... and within +-MAX_MAGNITUDE, so that the engines' sums of capability x salience x position
+#: cannot overflow (capabilities are bounded by the same number).
+Bounded = Annotated[Finite, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+
+
+def _not_tiny(value: float) -> float:
+    if tiny(value):
+        raise ValueError(
+            f"{value:g}: give 0 or at least {MIN_MAGNITUDE:g} (a smaller weight underflows to 0 in"
+            " capability x salience; only ratios matter, so scale every actor up)"
+        )
+    return value
+
+
+#: A capability or salience: 0, or at least MIN_MAGNITUDE, so that their product cannot underflow.
+Weight = Annotated[Finite, AfterValidator(_not_tiny)]
 
 
 class Actor(BaseModel):
@@ -39,11 +73,11 @@ class Actor(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    capability: Finite = Field(ge=0)
-    position: Finite
-    salience: Finite = Field(ge=0, le=100)
+    capability: Weight = Field(ge=0, le=MAX_MAGNITUDE)
+    position: Bounded
+    salience: Weight = Field(ge=0, le=100)
     risk: Finite | None = Field(default=None, ge=-1, le=1)
-    veto: bool = False
+    veto: StrictBool = False
     source: str | None = None
 
 
@@ -57,8 +91,8 @@ class Issue(BaseModel):
     scale: str | None = None
     actors: list[Actor] = Field(min_length=1)
     #: The ends of the position scale, where a file gives them (DECIDE's ``#M`` rows).
-    lower: Finite | None = None
-    upper: Finite | None = None
+    lower: Bounded | None = None
+    upper: Bounded | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Issue:
@@ -115,11 +149,21 @@ def load_actor_file(path: str | Path) -> ActorFile:
     A CSV file whose first line is KTAB's scenario line is read in KTAB's format
     (:mod:`detente.scenario.ktab`), one issue per dimension.
     """
+    p = Path(path)
+    try:
+        return _read_actor_file(p)
+    except ValidationError as exc:
+        # each reader checks its own fields first; this is the net for what a reader missed
+        raise first_of(problems_of(str(p), exc)) from None
+
+
+def _read_actor_file(p: Path) -> ActorFile:
     from detente.scenario.decide import looks_like_decide, read_decide
 
-    p = Path(path)
+    if not p.is_file():
+        read_text(p)  # says why: no such file, a directory, a pipe or a device
     suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv", "") and p.is_file() and looks_like_decide(read_text(p)):
+    if suffix in (".csv", ".txt", ".tsv", "") and looks_like_decide(read_text(p)):
         return read_decide(p)
     if suffix == ".csv":
         from detente.scenario.ktab import is_ktab_csv, read_ktab_csv  # ktab imports this module
@@ -137,8 +181,8 @@ def read_actor_csv(path: Path) -> ActorFile:
     """Read ``actor,capability,position,salience[,risk][,veto][,source]``, one row per actor."""
     text = read_text(path)
     file = str(path)
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    numbered = csv_rows(text, file, delimiter=sniff_separator(text))
+    rows = [r for _, r in numbered]
     if not rows:
         raise InputError(
             file, None, "empty file; expected a header row " + ",".join(REQUIRED_COLUMNS)
@@ -157,8 +201,8 @@ def read_actor_csv(path: Path) -> ActorFile:
         raise InputError(file, None, "no actors: the file has a header but no rows")
     actors = []
     seen: dict[str, int] = {}
-    for line, row in _numbered_rows(text, rows[1:]):
-        cells = dict(zip(header, (c.strip() for c in row), strict=False))
+    for line, row in numbered[1:]:
+        cells = dict(zip(header, row, strict=False))
         if len(row) != len(header):
             raise InputError(file, f"row {line}", f"{len(row)} cells, expected {len(header)}")
         actor = _csv_actor(file, line, cells)
@@ -174,12 +218,6 @@ def read_actor_csv(path: Path) -> ActorFile:
     return ActorFile(path=file, issues=[issue])
 
 
-def _numbered_rows(text: str, rows: list[list[str]]) -> list[tuple[int, list[str]]]:
-    """Pair data rows with their line numbers in the file (header is line 1)."""
-    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip()]
-    return list(zip(lines[1:], rows, strict=False))
-
-
 def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
     def where(field: str) -> str:
         return f"row {line}, field '{field}'"
@@ -192,16 +230,13 @@ def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
         raw = cells.get(field, "")
         if field == "risk" and raw == "":
             continue
-        try:
-            value = float(raw)
-        except ValueError:
-            raise InputError(file, where(field), f"expected a number, got {raw!r}") from None
-        if not math.isfinite(value):
-            raise InputError(file, where(field), f"expected a finite number, got {raw!r}")
+        value = parse_number(raw)
+        if value is None:
+            raise InputError(file, where(field), number_problem(raw))
         values[field] = value
     veto = cells.get("veto", "").lower()
     if veto not in _TRUE | _FALSE:
-        raise InputError(file, where("veto"), f"expected true/false, got {cells['veto']!r}")
+        raise InputError(file, where("veto"), f"expected true/false, got {cells['veto'][:40]!r}")
     values["veto"] = veto in _TRUE
     if cells.get("source"):
         values["source"] = cells["source"]
@@ -210,31 +245,40 @@ def _csv_actor(file: str, line: int, cells: dict[str, str]) -> Actor:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "row"
-        raise InputError(file, where(field), _range_message(field, err["msg"])) from None
+        raise InputError(file, where(field), _range_message(field, err)) from None
 
 
-def _range_message(field: str, msg: str) -> str:
+def _range_message(field: str, err: ErrorDetails) -> str:
     expected = {
-        "capability": "a capability of 0 or more",
+        "capability": f"a capability from 0 to {MAX_MAGNITUDE:g}",
+        "position": f"a position within +-{MAX_MAGNITUDE:g}",
         "salience": "a salience from 0 to 100",
         "risk": "a risk attitude from -1 to 1",
     }.get(field)
-    return f"{msg}; expected {expected}" if expected else msg
+    value = err.get("input")
+    got = f"{value:g}" if isinstance(value, float) else repr(value)
+    if err["type"] == "value_error" or not expected:
+        return plain_words(err, Actor)
+    return f"expected {expected}, got {got}"
 
 
 class _YamlActor(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    capability: Finite = Field(ge=0)
-    veto: bool = False
+    capability: Weight = Field(ge=0, le=MAX_MAGNITUDE)
+    veto: StrictBool = False
     risk: Finite | None = Field(default=None, ge=-1, le=1)
     source: str | None = None
 
 
 class _YamlStance(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    position: Finite
-    salience: Finite = Field(ge=0, le=100)
+    position: Bounded
+    salience: Weight = Field(ge=0, le=100)
     source: str | None = None
+
+
+#: An actor's name as a key of the YAML form (an empty key would make an actor with no name).
+ActorName = Annotated[str, Field(min_length=1)]
 
 
 class _YamlIssue(BaseModel):
@@ -242,15 +286,26 @@ class _YamlIssue(BaseModel):
     id: str = Field(min_length=1)
     question: str | None = None
     scale: str | None = None
-    positions: dict[str, _YamlStance] = Field(min_length=1)
+    positions: dict[ActorName, _YamlStance] = Field(min_length=1)
 
 
 class _YamlFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = None
     source: str | None = None
-    actors: dict[str, _YamlActor] = Field(min_length=1)
+    actors: dict[ActorName, _YamlActor] = Field(min_length=1)
     issues: list[_YamlIssue] = Field(min_length=1)
+
+
+def actor_yaml_problems(data: object, file: str) -> list[InputError]:
+    """Every field problem of a parsed YAML actor table (``detente check``); [] if none."""
+    if not isinstance(data, dict):
+        return [InputError(file, "(top level)", "expected a mapping: 'actors' and 'issues'")]
+    try:
+        _YamlFile.model_validate(data)
+    except ValidationError as exc:
+        return problems_of(file, exc, _YamlFile)
+    return []
 
 
 def read_actor_yaml(path: Path) -> ActorFile:

@@ -15,11 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from detente.errors import InputError
-from detente.scenario.params import Param
-from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping
+from detente.scenario.params import MONTH_PATTERN, Param, date_as_month
+from detente.scenario.yamlio import first_of, load_yaml_text, problems_of, read_text
 
 
 @dataclass(frozen=True)
@@ -30,12 +41,25 @@ class Range:
     high: float
 
 
-P01 = Annotated[Param, Range(0.0, 1.0)]
-PSigned = Annotated[Param, Range(-1.0, 1.0)]
-PPositive = Annotated[Param, Range(0.0, math.inf)]
-P100 = Annotated[Param, Range(0.0, 100.0)]
-PMonths = Annotated[Param, Range(0.0, 1200.0)]
-PScale = Annotated[Param, Range(0.0, 3.0)]
+def _within(rng: Range) -> AfterValidator:
+    """A check that a parameter's distribution stays inside ``rng`` (a normal: its mean), run
+    with the other field checks so that ``detente check`` lists every problem at once."""
+
+    def check(param: Param) -> Param:
+        problem = _range_problem(param, rng)
+        if problem:
+            raise ValueError(problem)
+        return param
+
+    return AfterValidator(check)
+
+
+P01 = Annotated[Param, Range(0.0, 1.0), _within(Range(0.0, 1.0))]
+PSigned = Annotated[Param, Range(-1.0, 1.0), _within(Range(-1.0, 1.0))]
+PPositive = Annotated[Param, Range(0.0, math.inf), _within(Range(0.0, math.inf))]
+P100 = Annotated[Param, Range(0.0, 100.0), _within(Range(0.0, 100.0))]
+PMonths = Annotated[Param, Range(0.0, 1200.0), _within(Range(0.0, 1200.0))]
+PScale = Annotated[Param, Range(0.0, 3.0), _within(Range(0.0, 3.0))]
 
 EventType = Literal[
     "deal_broken",
@@ -52,14 +76,16 @@ CHANNELS: tuple[str, ...] = ("public", "secret", "mediated")
 #: What already links the two governments at the start.
 StandingChannel = Literal["none", "working_level", "diplomatic"]
 EngineName = Literal["compromise", "median", "eum", "exchange", "smp"]
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: \d would take full-width and other scripts' digits, which int() reads
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 
 
 def parse_month(text: str) -> int:
     """'2018-05' -> months since year 0 (an absolute month number)."""
-    m = _MONTH.match(text)
+    m = _MONTH.fullmatch(text) if isinstance(text, str) else None
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+        shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
+        raise ValueError(f"expected a month as YYYY-MM, got {shown}")
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
@@ -76,22 +102,24 @@ def _month_field(v: str) -> str:
     return v
 
 
-def _optional_month(v: str | None) -> str | None:
-    return None if v is None else _month_field(v)
+#: A month, YYYY-MM (a YAML date is taken as its month).
+Month = Annotated[
+    str,
+    BeforeValidator(date_as_month),
+    AfterValidator(_month_field),
+    WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN}),
+]
 
 
 class Phase(_Strict):
     """From this month on (until the next phase), the channel's pressure; known from
     ``announced`` (default: its month)."""
 
-    start: str = Field(alias="from")
-    announced: str | None = None
+    start: Month = Field(alias="from")
+    announced: Month | None = None
     intensity: P01
     enforcement: P01
     note: str | None = None
-
-    _check = field_validator("start")(_month_field)
-    _check_announced = field_validator("announced")(_optional_month)
 
     @property
     def known_from(self) -> str:
@@ -145,7 +173,7 @@ class Faction(_Strict):
     position: P100
     salience: P100
     wants_relief: P01
-    veto: bool = False
+    veto: StrictBool = False
 
 
 class FactionChange(_Strict):
@@ -157,11 +185,8 @@ class FactionChange(_Strict):
 class _Dated(_Strict):
     """Something in ``month`` that became known in ``announced`` (default: its month)."""
 
-    month: str
-    announced: str | None = None
-
-    _check = field_validator("month")(_month_field)
-    _check_announced = field_validator("announced")(_optional_month)
+    month: Month
+    announced: Month | None = None
 
     @property
     def known_from(self) -> str:
@@ -244,13 +269,13 @@ TIES_ISSUES = {
 class OutsideViewProfile(_Strict):
     """The episode in TIES terms, for the outside view (docs/validation.md); facts at the start."""
 
-    us_sender: bool
-    multiple_senders: bool
-    institution: bool
-    threat_first: bool
-    imposed: bool = True
+    us_sender: StrictBool
+    multiple_senders: StrictBool
+    institution: StrictBool
+    threat_first: StrictBool
+    imposed: StrictBool = True
     commitment: Literal["weak", "moderate", "strong"] | None = None
-    carrots: bool | None = None
+    carrots: StrictBool | None = None
     anticipated_costs: Literal["minor", "major", "severe"] | None = None
     issues: list[str] = Field(default_factory=list)
     source: str = Field(min_length=1)
@@ -259,8 +284,8 @@ class OutsideViewProfile(_Strict):
 class Outcome(_Strict):
     """What happened (history), for backtests: never read by the model."""
 
-    talks: bool
-    month: str | None = None
+    talks: StrictBool
+    month: Month | None = None
     kind: Literal["direct", "mediated", "side", "none"]
     channel: ChannelName | None = None
     source: str = Field(min_length=1)
@@ -274,8 +299,8 @@ class Scenario(_Strict):
     question: str
     sender: str
     target: str
-    start: str
-    horizon: int = Field(ge=1, le=240)
+    start: Month
+    horizon: StrictInt = Field(ge=1, le=240)
     engine: EngineName = "compromise"
     pressure: dict[str, Channel] = Field(min_length=1)
     economy: Economy
@@ -291,8 +316,6 @@ class Scenario(_Strict):
     outside_view: OutsideViewProfile | None = None
     outcome: Outcome | None = None
     notes: str | None = None
-
-    _check = field_validator("start")(_month_field)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -352,17 +375,28 @@ def _range_in_annotation(annotation: Any) -> Range | None:
 
 def check_ranges(scn: Scenario, file: str) -> None:
     """Each parameter's distribution must stay inside the quantity's allowed range."""
+    for problem in range_problems(scn, file):
+        raise problem
+
+
+def range_problems(scn: Scenario, file: str) -> Iterator[InputError]:
+    """Every parameter whose distribution leaves the quantity's allowed range."""
     for path, param, rng in iter_params(scn):
-        lo, hi = param.support()
-        if param.normal is not None:
-            mean = param.normal[0]
-            if not rng.low <= mean <= rng.high:
-                raise InputError(
-                    file, path, f"normal mean {mean:g} outside the allowed {_fmt(rng)}"
-                )
-            continue
-        if lo < rng.low or hi > rng.high:
-            raise InputError(file, path, f"{param.describe()} outside the allowed {_fmt(rng)}")
+        problem = _range_problem(param, rng)
+        if problem:
+            yield InputError(file, path, problem)
+
+
+def _range_problem(param: Param, rng: Range) -> str | None:
+    if param.normal is not None:
+        mean = param.normal[0]
+        if not rng.low <= mean <= rng.high:
+            return f"normal mean {mean:g} outside the allowed {_fmt(rng)}"
+        return None
+    lo, hi = param.support()
+    if lo < rng.low or hi > rng.high:
+        return f"{param.describe()} outside the allowed {_fmt(rng)}"
+    return None
 
 
 def _fmt(rng: Range) -> str:
@@ -372,25 +406,31 @@ def _fmt(rng: Range) -> str:
 
 def check_references(scn: Scenario, file: str) -> None:
     """Months inside the run, faction names that exist."""
+    for problem in reference_problems(scn, file):
+        raise problem
+
+
+def reference_problems(scn: Scenario, file: str) -> Iterator[InputError]:
+    """Every month outside the run, name that refers to nothing, and block out of order."""
     names = {f.name for f in scn.factions}
     for ch_name, ch in scn.pressure.items():
         starts = [parse_month(p.start) for p in ch.timeline]
         if starts != sorted(starts):
-            raise InputError(file, f"pressure.{ch_name}.timeline", "phases must be in date order")
+            yield InputError(file, f"pressure.{ch_name}.timeline", "phases must be in date order")
     mediators = [m.name for m in scn.mediators]
     if len(set(mediators)) != len(mediators):
         dup = next(n for n in mediators if mediators.count(n) > 1)
-        raise InputError(file, "mediators", f"mediator {dup!r} appears twice")
+        yield InputError(file, "mediators", f"mediator {dup!r} appears twice")
     for k, ev in enumerate(scn.events):
         if scn.month_index(ev.month) < 0:
-            raise InputError(file, f"events[{k}].month", f"{ev.month} is before start {scn.start}")
+            yield InputError(file, f"events[{k}].month", f"{ev.month} is before start {scn.start}")
         if ev.via is not None and ev.via not in mediators:
             known = ", ".join(mediators) if mediators else "none defined under 'mediators:'"
-            raise InputError(
+            yield InputError(
                 file, f"events[{k}].via", f"no such mediator {ev.via!r} (known: {known})"
             )
         if ev.channel is not None and ev.type not in OFFER_TYPES:
-            raise InputError(
+            yield InputError(
                 file,
                 f"events[{k}].channel",
                 f"only an offer ({', '.join(OFFER_TYPES)}) opens a channel",
@@ -398,31 +438,65 @@ def check_references(scn: Scenario, file: str) -> None:
         if ev.changes:
             for name in ev.changes:
                 if name not in names:
-                    raise InputError(file, f"events[{k}].changes.{name}", "no such faction")
+                    yield InputError(file, f"events[{k}].changes.{name}", "no such faction")
         elif ev.type == "election":
-            raise InputError(
+            yield InputError(
                 file, f"events[{k}].changes", "an election needs 'changes' (who gains, who loses)"
             )
     if scn.outside_view is not None:
         for k, issue in enumerate(scn.outside_view.issues):
             if issue not in TIES_ISSUES:
-                raise InputError(
+                yield InputError(
                     file,
                     f"outside_view.issues[{k}]",
                     f"unknown issue {issue!r}; one of {', '.join(TIES_ISSUES)}",
                 )
-    if scn.outcome is not None and scn.outcome.month is not None:
-        try:
-            parse_month(scn.outcome.month)
-        except ValueError as exc:
-            raise InputError(file, "outcome.month", str(exc)) from None
+
+
+def scenario_problems(data: Any, file: str) -> tuple[Scenario | None, list[InputError]]:
+    """Already-parsed YAML data as a scenario, and every problem found in it (one line each).
+
+    Field errors come first (all of them); ranges and references are checked only when every
+    field is valid, since they need the whole model.
+    """
+    if data is None:
+        return None, [InputError(file, None, "empty file; expected a coercion scenario")]
+    if not isinstance(data, dict):
+        return None, [InputError(file, "(top level)", "expected a mapping: a coercion scenario")]
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as exc:
+        return None, problems_of(file, exc, Scenario)
+    problems = list(reference_problems(scn, file))
+    return (None, problems) if problems else (scn, [])
+
+
+def check_scenario_file(path: str | Path) -> list[InputError]:
+    """Every problem of a scenario file, one line each; [] when it is valid (``detente check``)."""
+    p = Path(path)
+    if p.suffix.lower() not in (".yaml", ".yml"):
+        return [InputError(str(p), None, "a scenario is a .yaml file")]
+    try:
+        data = load_yaml_text(read_text(p), str(p))
+    except InputError as exc:
+        return [exc]
+    return scenario_problems(data, str(p))[1]
+
+
+def check_scenario_text(text: str, name: str = "<scenario>") -> list[InputError]:
+    """Every problem of a scenario given as YAML text (the web API's form); [] when valid."""
+    try:
+        data = load_yaml_text(text, name)
+    except InputError as exc:
+        return [exc]
+    return scenario_problems(data, name)[1]
 
 
 def parse_scenario(data: Any, file: str) -> Scenario:
-    """Validate already-parsed YAML data as a scenario."""
-    scn = validate_mapping(data, Scenario, file, "a coercion scenario")
-    check_ranges(scn, file)
-    check_references(scn, file)
+    """Validate already-parsed YAML data as a scenario: the first problem, and how many more."""
+    scn, problems = scenario_problems(data, file)
+    if scn is None:
+        raise first_of(problems)
     return scn
 
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
 from detente.errors import InputError
 from detente.scenario.actors import Actor, ActorFile, Issue
+from detente.scenario.csvio import bounded, number_problem, parse_number
+from detente.scenario.limits import MAX_CSV_CELL
 from detente.scenario.yamlio import read_text
 
 KEYS = ("#A", "#P", "#M", "#D", "#/", "#O", "#0")
@@ -53,9 +54,13 @@ def _delimiter(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-def _cells(line: str, delimiter: str) -> list[str]:
+def _cells(line: str, delimiter: str, file: str = "", line_no: int = 1) -> list[str]:
     quote = "'" if line.lstrip().startswith("'") else '"'
-    row = next(csv.reader(io.StringIO(line), delimiter=delimiter, quotechar=quote), [])
+    try:
+        row = next(csv.reader(io.StringIO(line), delimiter=delimiter, quotechar=quote), [])
+    except csv.Error:
+        what = f"a field longer than {MAX_CSV_CELL:,} characters, or a NUL byte"
+        raise InputError(file, f"row {line_no}", what) from None
     return [c.strip().strip("'\"").strip() for c in row]
 
 
@@ -73,7 +78,7 @@ def read_decide(path: str | Path) -> ActorFile:
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        cells = _cells(line, delimiter)
+        cells = _cells(line, delimiter, file, line_no)
         key = cells[0].upper() if cells else ""
         if key not in KEYS:
             raise InputError(
@@ -175,14 +180,7 @@ def _known(
 
 def _num(file: str, line: int, cells: list[str], i: int, what: str) -> float:
     raw = cells[i] if len(cells) > i else ""
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(
-            file, f"row {line}, field {i + 1}", f"{what}: expected a number, got {raw!r}"
-        ) from None
-    if not math.isfinite(value):
-        raise InputError(
-            file, f"row {line}, field {i + 1}", f"{what}: expected a finite number, got {raw!r}"
-        )
-    return value
+    value = parse_number(raw)
+    if value is None:
+        raise InputError(file, f"row {line}, field {i + 1}", f"{what}: {number_problem(raw)}")
+    return bounded(value, file, f"row {line}, field {i + 1}", f"{what}: ")

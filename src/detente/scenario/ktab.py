@@ -14,8 +14,6 @@ engine can use it; the SMP treats the issues as the dimensions of one decision.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,27 +23,25 @@ import numpy as np
 from detente.engines.smp import SpatialActors
 from detente.errors import InputError
 from detente.scenario.actors import Actor, ActorFile, Issue
+from detente.scenario.csvio import NUMBER, bounded, csv_rows
 from detente.scenario.yamlio import read_text
 
 #: KTAB's bound on a capability (smpread.cpp).
 MAX_CAPABILITY = 1e8
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_COUNT = re.compile(r"\d+")
+_COUNT = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
-def _rows(text: str) -> list[tuple[int, list[str]]]:
+def _rows(text: str, file: str = "") -> list[tuple[int, list[str]]]:
     """Non-empty CSV rows with their line numbers, cells stripped."""
-    out = []
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        cells = [c.strip() for c in row]
-        if any(cells):
-            out.append((line, cells))
-    return out
+    return csv_rows(text, file)
 
 
 def is_ktab_csv(text: str) -> bool:
     """Whether a CSV file's first line is KTAB's scenario line (its 3rd and 4th fields counts)."""
-    rows = _rows(text)
+    try:
+        rows = _rows(text)
+    except InputError:
+        return False  # not CSV at all: the plain reader says why, naming the file
     if not rows:
         return False
     first = rows[0][1]
@@ -57,7 +53,7 @@ def read_ktab_csv(path: str | Path, text: str | None = None) -> ActorFile:
     line and the field."""
     p = Path(path)
     file = str(p)
-    rows = _rows(read_text(p) if text is None else text)
+    rows = _rows(read_text(p) if text is None else text, file)
     if len(rows) < 2:
         raise InputError(file, None, "expected a scenario line, a header line and actor lines")
     line, first = rows[0]
@@ -161,9 +157,10 @@ def _no_extra(file: str, line: int, row: list[str], width: int) -> None:
 
 
 def _number(file: str, line: int, field: str, raw: str) -> float:
-    if not _NUMBER.fullmatch(raw):
-        raise InputError(file, f"line {line}, field {field!r}", f"expected a number, got {raw!r}")
-    return float(raw)
+    if not NUMBER.fullmatch(raw):
+        shown = repr(raw) if len(raw) <= 40 else repr(raw[:37] + "...")
+        raise InputError(file, f"line {line}, field {field!r}", f"expected a number, got {shown}")
+    return bounded(float(raw), file, f"line {line}, field {field!r}")
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,33 @@ draws of another.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import zlib
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 from detente.engines.base import FloatArray
+from detente.scenario.limits import MAX_MAGNITUDE, MIN_MAGNITUDE, tiny
 
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: A month as YYYY-MM, in ASCII digits (``\d`` would also take full-width digits).
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_MONTH_RE = re.compile(MONTH_PATTERN, re.ASCII)
 _KINDS = ("value", "uniform", "normal", "triangular", "beta")
+
+
+def date_as_month(v: object) -> object:
+    """A YAML date (``start: 2020-08-09``) is read as its month, ``2020-08``."""
+    if isinstance(v, datetime.date):
+        return f"{v.year:04d}-{v.month:02d}"
+    return v
+
+
+#: A number as written: an int or a float, never a string or a bool (no silent coercion).
+Number = Annotated[float, Strict()]
 
 
 class Param(BaseModel):
@@ -34,17 +49,17 @@ class Param(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    value: float | None = Field(default=None, allow_inf_nan=False)
-    uniform: tuple[float, float] | None = None
-    normal: tuple[float, float] | None = None
-    triangular: tuple[float, float, float] | None = None
-    beta: tuple[float, float] | None = None
+    value: Number | None = Field(default=None, allow_inf_nan=False)
+    uniform: tuple[Number, Number] | None = None
+    normal: tuple[Number, Number] | None = None
+    triangular: tuple[Number, Number, Number] | None = None
+    beta: tuple[Number, Number] | None = None
     source: str | None = Field(default=None, min_length=1)
     assumption: str | None = Field(default=None, min_length=1)
     #: The month by which the source had said it (YYYY-MM): an as-of run refuses later values.
-    dated: str | None = None
+    dated: Annotated[str | None, BeforeValidator(date_as_month)] = None
     #: The range believed, for a point value marked as an assumption (priors of a fit).
-    range: tuple[float, float] | None = None
+    range: tuple[Number, Number] | None = None
 
     @model_validator(mode="after")
     def _one_kind_and_provenance(self) -> Param:
@@ -63,6 +78,19 @@ class Param(BaseModel):
             args = getattr(self, name)
             if args is not None and not all(math.isfinite(a) for a in args):
                 raise ValueError(f"{name}: parameters must be finite numbers")
+        for name in (*_KINDS, "range"):
+            args = getattr(self, name)
+            numbers = (args,) if isinstance(args, float) else (args or ())
+            if any(abs(a) > MAX_MAGNITUDE for a in numbers):
+                raise ValueError(
+                    f"{name}: numbers must lie within +-{MAX_MAGNITUDE:g} (larger ones overflow"
+                    " in the engines' sums)"
+                )
+            if any(tiny(a) for a in numbers):
+                raise ValueError(
+                    f"{name}: numbers must be 0 or at least {MIN_MAGNITUDE:g} in size (smaller"
+                    " ones underflow in the engines' products)"
+                )
         if self.uniform is not None and not self.uniform[0] < self.uniform[1]:
             raise ValueError("uniform: [low, high] needs low < high")
         if self.normal is not None and not self.normal[1] > 0:

@@ -24,6 +24,7 @@ from detente.scenario.coercion import (
     iter_params,
     parse_month,
 )
+from detente.scenario.limits import MAX_MAGNITUDE, validate_seed
 from detente.scenario.params import Param, path_rng
 from detente.scenario.yamlio import load_yaml_text, read_text, validate_mapping, validation_error
 
@@ -316,6 +317,7 @@ def draw_params(
     numbers to one value in every draw; the others come from the same streams as without it
     (common random numbers).
     """
+    validate_seed(seed)
     fixed = fixed or {}
     if lens is not None and lens.mixture:
         return _draw_mixture(scn, draws, seed, lens.mixture, fixed, coefficients)
@@ -380,6 +382,8 @@ def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -
             raise InputError(
                 source, path, f"{value:g} outside the allowed [{rng.low:g}, {rng.high:g}]"
             )
+        if abs(value) > MAX_MAGNITUDE:  # a capability's range has no upper end
+            raise InputError(source, path, f"{value:g} is beyond +-{MAX_MAGNITUDE:g}")
 
 
 def build_case(scn: Scenario, v: dict[str, FloatArray], months: int, as_of: int = 0) -> CaseInputs:
