@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from detente.backends import LocalBackend
@@ -99,3 +101,18 @@ def test_an_actor_table_over_the_cap_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"2,001 actors; at most 2,000 here$"):
         solve_issues(issues)
     check_actors(2000)
+
+
+def test_sensitivity_and_sweeps_are_capped_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """They run the model outside run_scenario: the same caps apply before any work."""
+    from detente.analysis.sensitivity import scenario_sensitivity
+    from detente.analysis.sweep import Axis, run_sweep
+
+    scn = load_scenario(IRAN_2018)
+    tight = dataclasses.replace(library_limits(), max_months=12)
+    monkeypatch.setattr("detente.limits.library_limits", lambda: tight)
+    with pytest.raises(InputError, match=r"horizon: 37 months; at most 12 here$"):
+        scenario_sensitivity(scn, samples=8)
+    axis = Axis("pressure_scale", np.array([0.0, 1.0]))
+    with pytest.raises(InputError, match=r"horizon: 37 months; at most 12 here$"):
+        run_sweep(scn, [axis], draws=10)

@@ -18,6 +18,7 @@ import numpy as np
 from detente.backends import Backend, LocalBackend, Progress
 from detente.engines.base import FloatArray
 from detente.forecast import DEFAULT_CHUNK_ROWS, DEFAULT_SEED, p_talks_chunk, split_rows
+from detente.limits import check_run
 from detente.scenario.coercion import Scenario
 from detente.scenario.sample import Lens, all_params
 
@@ -152,6 +153,12 @@ def scenario_sensitivity(
     uncertain = [path for path, (p, _) in params.items() if p.is_uncertain]
     if not uncertain:
         raise ValueError(f"{scn.id}: no uncertain parameter to analyse")
+    # the caps on factions and months, and the working memory of one chunk (only P(talks) is
+    # kept per row, so the rows' number is a matter of time, not memory)
+    rows = rows_needed(scn, samples, lens)
+    check_run(
+        min(rows, chunk_rows), months + 1, len(scn.factions), scn.engine, chunk_rows=chunk_rows
+    )
     runner = backend if backend is not None else LocalBackend()
 
     def model(x: FloatArray) -> FloatArray:

@@ -18,6 +18,7 @@ from detente.forecast import (
     simulate_chunk,
     summarise,
 )
+from detente.limits import check_run
 from detente.scenario.coercion import Scenario
 from detente.scenario.sample import Lens, draw_params
 
@@ -108,6 +109,9 @@ def run_sweep(
     import pandas as pd  # heavy: imported where used
 
     months = horizon if horizon is not None else scn.horizon
+    # the caps on factions and months, and one chunk's working memory (each point keeps only
+    # P(talks)); the draws of the other numbers are held once
+    check_run(draws, months + 1, len(scn.factions), scn.engine, chunk_rows=chunk_rows)
     base = draw_params(scn, draws, seed, lens)
     grid = np.array(list(itertools.product(*(a.values for a in axes))))
     per_chunk = max(1, chunk_rows // draws)
