@@ -148,6 +148,35 @@ def test_d_a_shared_address_restores_the_view(server: str, browser: Any) -> None
     assert box.get_attribute("value") == "0"
 
 
+def test_d2_a_shared_address_restores_the_settings(server: str, browser: Any) -> None:
+    """Draws, seed and as-of month travel in the address as the edits do."""
+    d = browser
+    for field, value in (("draws", "700"), ("seed", "5"), ("asof", "2019-01")):
+        box = d.find_element("id", field)
+        box.clear()
+        box.send_keys(value)
+        d.execute_script("arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", box)
+    _wait(lambda: "draws=700" in d.current_url and "seed=5" in d.current_url)
+    _wait(lambda: "asof=2019-01" in d.current_url)
+    _wait(lambda: "700 draws" in d.find_element("id", "status").text)
+    url, view = d.current_url, _numbers(d)
+    d.get(server)
+    _wait(lambda: d.find_element("id", "draws").get_attribute("value") != "700")
+    assert _loaded(d, url) == view
+    assert [d.find_element("id", f).get_attribute("value") for f in ("draws", "seed", "asof")] == [
+        "700",
+        "5",
+        "2019-01",
+    ]
+    assert "As of 2019-01" in d.find_element("id", "asofNote").text
+    for field, value in (("draws", "1000"), ("seed", "20180508"), ("asof", "")):
+        box = d.find_element("id", field)
+        box.clear()
+        box.send_keys(value)
+        d.execute_script("arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", box)
+    _wait(lambda: "asof=" not in d.current_url)
+
+
 def test_e_every_export_downloads(server: str, browser: Any, downloads: Path) -> None:
     d = browser
     names = {
