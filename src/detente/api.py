@@ -25,8 +25,6 @@ import numpy as np
 
 from detente.backends import Backend, Progress, make_backend
 from detente.engines import ENGINE_NAMES
-from detente.engines.eum import VARIANTS, ExpectedUtility, Variant
-from detente.engines.exchange import DEFAULT_ROUNDS as DEFAULT_EXCHANGE_ROUNDS
 from detente.errors import InputError
 from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
 from detente.scenario.coercion import Scenario
@@ -39,6 +37,7 @@ from detente.scenario.sample import load_lens as _load_lens
 if TYPE_CHECKING:
     from detente.analysis.sensitivity import ScenarioSensitivity
     from detente.analysis.sweep import Axis
+    from detente.engines.eum import Variant
     from detente.results import (
         CasesBacktest,
         Comparison,
@@ -462,6 +461,8 @@ def outside_view(
 
 def _variant(name: str) -> Variant:
     """An EUM variant by name (``published`` or ``scholz-code``)."""
+    from detente.engines.eum import VARIANTS
+
     if name not in VARIANTS:
         raise InputError("variant", None, f"{name!r}; expected one of {', '.join(VARIANTS)}")
     return name
@@ -479,6 +480,8 @@ def solve(
 ) -> Solution:
     """Each issue of an actor table with every engine, or ``model`` only (``detente solve``).
     ``smp`` takes the selected issues together as the dimensions of one decision."""
+    from detente.engines.eum import ExpectedUtility
+    from detente.engines.exchange import DEFAULT_ROUNDS as DEFAULT_EXCHANGE_ROUNDS
     from detente.results import Solution
     from detente.scenario.actors import ActorFile
     from detente.scenario.ktab import spatial_table

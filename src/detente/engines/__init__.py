@@ -1,11 +1,40 @@
-"""Collective-decision engines behind one interface (:class:`Engine`)."""
+"""Collective-decision engines behind one interface (:class:`Engine`).
+
+The expected utility, exchange and spatial models are imported on first use (PEP 562): a
+coercion run with the compromise model, and the command line's start, do not pay for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from detente.engines.base import ActorArrays, Engine, EngineResult
 from detente.engines.compromise import Compromise
-from detente.engines.eum import VARIANTS, ExpectedUtility
-from detente.engines.exchange import Exchange, IssueArrays
 from detente.engines.median import Median
-from detente.engines.smp import SMPResult, SpatialActors, SpatialPolitics
+
+if TYPE_CHECKING:
+    from detente.engines.eum import VARIANTS, ExpectedUtility
+    from detente.engines.exchange import Exchange, IssueArrays
+    from detente.engines.smp import SMPResult, SpatialActors, SpatialPolitics
+
+_LAZY = {
+    "VARIANTS": "detente.engines.eum",
+    "ExpectedUtility": "detente.engines.eum",
+    "Exchange": "detente.engines.exchange",
+    "IssueArrays": "detente.engines.exchange",
+    "SMPResult": "detente.engines.smp",
+    "SpatialActors": "detente.engines.smp",
+    "SpatialPolitics": "detente.engines.smp",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detente.engines' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 #: Every engine by name: ``solve --model``, the DEU backtest and a coercion scenario's ``engine:``
 #: (``detente.scenario.coercion.EngineName``, which a test holds to this list) follow it.
@@ -25,10 +54,16 @@ def make_engine(name: str, **settings: object) -> Engine:
     if name == "median":
         return Median()
     if name == "eum":
+        from detente.engines.eum import ExpectedUtility
+
         return ExpectedUtility(**settings)  # type: ignore[arg-type]
     if name == "exchange":
+        from detente.engines.exchange import Exchange
+
         return Exchange()
     if name == "smp":
+        from detente.engines.smp import SpatialPolitics
+
         return SpatialPolitics()
     raise ValueError(f"unknown model {name!r}; expected one of {', '.join(ENGINE_NAMES)}")
 
