@@ -11,10 +11,11 @@ Importing detente loads numpy and pydantic only; pandas, matplotlib, xarray, sci
 and the web and Dask stacks are imported by the calls that use them.
 """
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from detente.extras import lazy_exports
 
 if TYPE_CHECKING:
     from detente.analysis.sensitivity import ScenarioSensitivity
@@ -101,13 +102,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detente' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -8,7 +8,10 @@ command to run, never as an ImportError traceback.
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 #: What each extra is for (pyproject.toml's optional dependencies).
 EXTRAS = {
@@ -38,3 +41,18 @@ def require(module: str, extra: str) -> ModuleType:
         if exc.name is not None and not module.startswith(exc.name.split(".")[0]):
             raise  # the module is there but one of ITS imports failed: a real error
         raise MissingExtra(module.split(".")[0], extra) from None
+
+
+def lazy_exports(package: str, exports: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) that imports each name of ``exports`` (name -> module)
+    on first use and keeps it in the package's namespace, so importing the package stays cheap."""
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__

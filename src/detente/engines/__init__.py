@@ -6,12 +6,12 @@ coercion run with the compromise model, and the command line's start, do not pay
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from detente.engines.base import ActorArrays, Engine, EngineResult
 from detente.engines.compromise import Compromise
 from detente.engines.median import Median
+from detente.extras import lazy_exports
 
 if TYPE_CHECKING:
     from detente.engines.eum import VARIANTS, ExpectedUtility
@@ -29,11 +29,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detente.engines' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 #: Every engine by name: ``solve --model``, the DEU backtest and a coercion scenario's ``engine:``
