@@ -156,3 +156,31 @@ def test_json_output_is_unchanged(
     r = cli(*args, "--json", *(["--no-store"] if name != "solve" and name != "tip" else []))
     assert r.returncode == 0, r.stderr
     assert without_mc_se(json.loads(r.stdout)) == contract(name)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", IRAN_2018, "--seed", str(2**63)], "detente run: Invalid value for '--seed'"),
+        (["run", IRAN_2018, "--drawz", "5"], "detente run: No such option: --drawz"),
+        (["runn"], "detente: No such command 'runn'. Did you mean 'run', 'runs'?"),
+        (["run"], "detente run: Missing argument 'scenario'."),
+        (
+            ["backtest", "deu", "x.tsv", "--cv", "x"],
+            "detente backtest deu: Invalid value for '--cv'",
+        ),
+    ],
+)
+def test_what_the_parser_refuses_is_one_line(args: list[str | Path], message: str) -> None:
+    """A bad option or argument is one line and exit 2, as any other bad input (no usage text,
+    no boxed error)."""
+    r = cli(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), r.stderr
+    assert r.stdout == ""
+
+
+def test_a_bare_group_still_shows_its_help() -> None:
+    r = cli("backtest")
+    assert "Usage: detente backtest" in r.stdout + r.stderr and "error:" not in r.stderr

@@ -10,10 +10,15 @@ this file.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+# typer's vendored click: the parser's refusals (bad options and arguments)
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from detente import __version__
@@ -52,13 +57,32 @@ class _Commands(TyperGroup):
     one place where a user's bad input becomes one line and exit status 2, and a missing
     optional dependency one line naming the ``pip install`` (exit 1)."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_usage():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
-            return super().invoke(ctx)
+            with _one_line_usage():
+                return super().invoke(ctx)
         except InputError as exc:
             fail(str(exc))
         except MissingExtra as exc:
             fail(str(exc), code=1)
+
+
+@contextmanager
+def _one_line_usage() -> Iterator[None]:
+    """An option or argument the parser refuses (a misspelt option, a seed out of range, a
+    missing file name) as one line naming the command, like every other bad input, instead of
+    the usage text and a boxed error. Help shown for a bare group is left as it is."""
+    try:
+        yield
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise
+        where = exc.ctx.command_path if exc.ctx is not None else "detente"
+        fail(f"{where}: {exc.format_message()} (see {where} --help)")
 
 
 app = typer.Typer(
