@@ -116,3 +116,22 @@ def test_sensitivity_and_sweeps_are_capped_too(monkeypatch: pytest.MonkeyPatch) 
     axis = Axis("pressure_scale", np.array([0.0, 1.0]))
     with pytest.raises(InputError, match=r"horizon: 37 months; at most 12 here$"):
         run_sweep(scn, [axis], draws=10)
+
+
+def test_a_probability_that_is_not_finite_is_refused_not_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The backstop behind the readers' bounds: an overflow anywhere is one line, never nan."""
+    from detente import forecast as F
+
+    scn = load_scenario(IRAN_2018)
+    real = F.simulate_chunk
+
+    def overflowing(chunk: object) -> object:
+        part = real(chunk)  # type: ignore[arg-type]
+        part.series["p_talks"][0, -1] = np.nan
+        return part
+
+    monkeypatch.setattr(F, "simulate_chunk", overflowing)
+    with pytest.raises(InputError, match=r"overflowed in 1 draws \(p_talks not finite\)"):
+        run_scenario(scn, 50, 1, backend=LocalBackend(1))

@@ -11,7 +11,7 @@ from detente.backends import Backend, LocalBackend, Progress
 from detente.defaults import DEFAULT_CHUNK_ROWS as DEFAULT_CHUNK_ROWS
 from detente.defaults import DEFAULT_DRAWS as DEFAULT_DRAWS
 from detente.defaults import DEFAULT_SEED as DEFAULT_SEED
-from detente.dynamics.simulate import CHANNELS, SERIES, Trajectories, simulate
+from detente.dynamics.simulate import CHANNELS, PER_DRAW_SERIES, SERIES, Trajectories, simulate
 from detente.engines import Engine, make_engine
 from detente.engines.base import FloatArray
 from detente.errors import InputError
@@ -418,6 +418,21 @@ def _unseen_prefixes(scenario: Scenario, month: int) -> list[str]:
     return out
 
 
+def _check_finite(scenario: Scenario, paths: Trajectories) -> None:
+    """The backstop behind the readers' bounds on every number: a probability that is not finite
+    (an overflow somewhere in the arithmetic) is refused in one line, never printed as nan."""
+    for name in PER_DRAW_SERIES:
+        values = paths.series[name]
+        if not np.isfinite(values).all():
+            draws = int((~np.isfinite(values)).any(axis=1).sum())
+            raise InputError(
+                scenario.id,
+                None,
+                f"the model's arithmetic overflowed in {draws:,} draws ({name} not finite): "
+                "check the magnitudes of the file's numbers (capabilities, exposures, scales)",
+            )
+
+
 def run_scenario(
     scenario: Scenario,
     draws: int = DEFAULT_DRAWS,
@@ -465,6 +480,7 @@ def run_scenario(
         on_result=lambda k, part: paths.put(k * step, part),
         keep=False,
     )
+    _check_finite(scenario, paths)
     return Forecast(
         scenario=scenario,
         draws=draws,
