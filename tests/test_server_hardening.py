@@ -152,9 +152,9 @@ def test_aliases_are_refused_in_save_and_run(client: TestClient, tmp_path: Path)
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("[" * 500 + "]" * 500, "nested deeper than 64"),
-        ("? [a]\n: 1\n", "a mapping or list used as a key"),
-        ("id: x\nnoise: " + "9" * 5000 + "\n", "a number of 5,000 characters"),
+        ("[" * 500 + "]" * 500, "nested more than 32 levels deep"),
+        ("? [a]\n: 1\n", "a key must be a name, not a list"),
+        ("id: x\nnoise: " + "9" * 5000 + "\n", "an integer of 5,000 characters; at most 40"),
         ("id: [unclosed", "not valid YAML"),
     ],
 )

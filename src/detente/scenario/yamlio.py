@@ -18,7 +18,8 @@ import re
 import stat
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,9 +40,10 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
     impossible dates, and duplicate keys (PyYAML keeps the last one without a word)."""
 
 
-def _check_shape(text: str) -> None:
+def _check_shape(text: str, file: str, aliases: bool) -> None:
     """Refuse nesting deeper than MAX_DEPTH and more than MAX_NODES values, counting each use of
-    an alias as a copy of what it points to, from the event stream, before anything is built.
+    an alias as a copy of what it points to, from the event stream, before anything is built;
+    without ``aliases``, refuse any alias (the server: a file there has no use for them).
 
     The event stream is produced without recursion, whereas building the nodes recurses once per
     level (in C with libyaml), so the depth must be checked here first.
@@ -52,6 +54,10 @@ def _check_shape(text: str) -> None:
     sizes: dict[str, int] = {}
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, yaml.AliasEvent):
+            if not aliases:
+                mark = event.start_mark
+                line = f"line {mark.line + 1}" if mark is not None else None
+                raise InputError(file, line, "YAML aliases (*name) are not accepted here")
             if any(anchor == event.anchor for anchor, _ in open_):
                 _refuse(f"alias *{event.anchor} inside its own anchor (a loop)", event)
             nodes += sizes.get(str(event.anchor), 1)
@@ -133,13 +139,30 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_yaml_text(text: str, file: str) -> Any:
-    """Parse YAML safely within the limits; any refusal becomes a one-line :class:`InputError`."""
+def load_yaml_text(text: str, file: str, *, aliases: bool = True) -> Any:
+    """Parse YAML safely within the limits; any refusal becomes a one-line :class:`InputError`.
+    ``aliases=False`` refuses any alias (``*name``) outright."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    try:
-        _check_shape(text)
+    with _one_line_yaml_errors(file):
+        _check_shape(text, file, aliases)
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def check_yaml_text(text: str, file: str, *, aliases: bool = True) -> None:
+    """The bounded look at YAML text that :func:`load_yaml_text` takes before building anything
+    (depth, size once aliases are expanded, and no alias at all without ``aliases``): for text
+    handed to another reader afterwards (the dashboard's round-trip YAML)."""
+    with _one_line_yaml_errors(file):
+        _check_shape(text.removeprefix("\ufeff"), file, aliases)
+
+
+@contextmanager
+def _one_line_yaml_errors(file: str) -> Iterator[None]:
+    try:
+        yield
+    except InputError:
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None

@@ -27,10 +27,9 @@ from detente.limits import SERVER_LIMITS, check_run
 from detente.scenario.coercion import Scenario, iter_params, parse_scenario, scenario_from_text
 from detente.scenario.edits import Edit, apply_edits
 from detente.scenario.sample import load_lens
-from detente.scenario.yamlio import load_yaml_text
+from detente.scenario.yamlio import check_yaml_text, load_yaml_text
 from detente.store import RunStore, diff
 from detente.web.runner import in_run_process
-from detente.web.yamlcheck import check_yaml_text
 
 MAX_TEXT = 1_000_000
 MAX_DRAWS = 20_000
@@ -84,7 +83,9 @@ def _error(exc: InputError) -> JSONResponse:
 
 def edited_data(req: EditRequest) -> tuple[Scenario, Any]:
     """The file's scenario, and the edited data validated as a file is (InputError if not)."""
-    check_yaml_text(req.scenario, "scenario")  # aliases, depth: before anything is built
+    check_yaml_text(
+        req.scenario, "scenario", aliases=False
+    )  # aliases, depth: before anything is built
     base = scenario_from_text(req.scenario, "scenario")
     data = apply_edits(load_yaml_text(req.scenario, "scenario"), req.edits)
     # through JSON, so the edited data is what a file could hold
@@ -273,7 +274,7 @@ def make_router(store: Path | None = None) -> APIRouter:
     def params(req: ScenarioText) -> list[dict[str, Any]] | JSONResponse:
         """Every number of the scenario with its distribution and allowed range."""
         try:
-            check_yaml_text(req.scenario, "scenario")
+            check_yaml_text(req.scenario, "scenario", aliases=False)
             return param_rows(scenario_from_text(req.scenario, "scenario"))
         except InputError as exc:
             return _error(exc)

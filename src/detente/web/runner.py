@@ -19,10 +19,10 @@ from fastapi import FastAPI, HTTPException, Request
 from detente.errors import InputError
 from detente.limits import check_run
 from detente.scenario.coercion import Scenario, scenario_from_text
+from detente.scenario.yamlio import check_yaml_text
 from detente.web.pool import ClientGone, PoolFull, RunFailed, RunPool, RunRefused, RunTimeout
 from detente.web.settings import ServerSettings
 from detente.web.worker import forecast_doc
-from detente.web.yamlcheck import check_yaml_text
 
 #: Scenario texts parsed at once: pure Python holds the GIL, and a second parsing thread takes
 #: the event loop's turns (health checks slowed to ~1 s under a burst of runs with 2).
@@ -31,7 +31,7 @@ PARSE_AT_ONCE = 1
 
 def parse_scenario(text: str, file: str) -> Scenario:
     """A scenario from request text, after the bounded look at its YAML (InputError if bad)."""
-    check_yaml_text(text, file)
+    check_yaml_text(text, file, aliases=False)
     try:
         return scenario_from_text(text, file)
     except (RecursionError, ValueError, TypeError, OverflowError) as exc:
