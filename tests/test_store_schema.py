@@ -248,3 +248,12 @@ def test_runs_list_says_each_skipped_row_on_one_line(tmp_path: Path) -> None:
     assert r.returncode == 0
     assert [row["id"] for row in json.loads(r.stdout)] == [2]
     assert r.stderr.strip() == "warning: skipped run 1: field 'summary' is not JSON"
+
+
+def test_runs_list_before_any_run_is_an_empty_answer(tmp_path: Path) -> None:
+    path = tmp_path / "none.sqlite"
+    r = detente("runs", "list", "--store", path)
+    assert r.returncode == 0 and "No runs recorded yet" in r.stdout
+    r = detente("runs", "list", "--store", path, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+    assert not path.exists()  # looking does not create a store

@@ -38,8 +38,16 @@ def runs_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The latest stored runs, newest first."""
-    from detente.store import StoreWarning
+    from detente.store import StoreWarning, default_path
 
+    path = store if store is not None else default_path()
+    if not path.exists():
+        # a first look before any run: nothing recorded yet is an answer, not an error
+        if as_json:
+            print_json([])
+        else:
+            out.print(escape(f"No runs recorded yet (the run store {path} does not exist)."))
+        return
     st = _open_store(store)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StoreWarning)  # said below, one line each
