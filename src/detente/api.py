@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from detente.backends import Backend, Progress, make_backend
+from detente.defaults import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED
 from detente.engines import ENGINE_NAMES
 from detente.errors import InputError
-from detente.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, run_scenario
+from detente.forecast import Forecast, run_scenario
 from detente.scenario.coercion import Scenario
 from detente.scenario.coercion import load_scenario as _load_scenario_file
-from detente.scenario.limits import MAX_SEED
 from detente.scenario.params import Param
 from detente.scenario.sample import Lens, check_fixed, load_coefficients, parameter_ranges
 from detente.scenario.sample import load_lens as _load_lens
@@ -56,7 +56,6 @@ BackendLike = Literal["local", "dask"] | Backend | None
 CoefficientsLike = str | os.PathLike[str] | Mapping[str, Param] | None
 
 #: Bounds of the run options (the CLI's and the web API's).
-MAX_DRAWS = 1_000_000
 MAX_HORIZON = 240
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from detente.defaults import DEFAULT_CHUNK_ROWS
+from detente.defaults import DEFAULT_CHUNK_ROWS, MAX_DRAWS
 from detente.dynamics.simulate import MEAN_ONLY_SERIES, PER_DRAW_SERIES, SERIES
 from detente.errors import InputError
 
@@ -86,7 +86,7 @@ def library_limits() -> RunLimits:
     """The caps of the library and the CLI (the memory cap read from ``DETENTE_MAX_RUN_GIB``)."""
     return RunLimits(
         max_factions=200,
-        max_draws=1_000_000,
+        max_draws=MAX_DRAWS,
         max_months=1200,
         max_bytes=_library_bytes(),
         max_actors=2000,

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from detente.defaults import MAX_DRAWS, MAX_SEED
 from detente.errors import InputError
 
 # In a pipe or file rich would assume 80 columns; tables read better at 120.
@@ -96,10 +97,10 @@ def check_output(path: Path | None, force: bool, suffixes: tuple[str, ...], opti
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 DrawsOpt = Annotated[
-    int, typer.Option(min=1, max=1_000_000, help="Monte Carlo draws of the uncertain parameters.")
+    int, typer.Option(min=1, max=MAX_DRAWS, help="Monte Carlo draws of the uncertain parameters.")
 ]
 SeedOpt = Annotated[
-    int, typer.Option(min=0, max=2**63 - 1, help="Random seed (same seed, same numbers).")
+    int, typer.Option(min=0, max=MAX_SEED, help="Random seed (same seed, same numbers).")
 ]
 HorizonOpt = Annotated[
     int | None, typer.Option(min=1, max=240, help="Months to simulate (default: the file's).")

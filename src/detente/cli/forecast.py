@@ -37,7 +37,7 @@ from detente.cli.common import (
     record,
     working,
 )
-from detente.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_DRAWS, DEFAULT_SEED
+from detente.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS
 from detente.errors import InputError
 
 if TYPE_CHECKING:
@@ -300,7 +300,7 @@ def tip(
     high: Annotated[
         float | None, typer.Option(help="Search to (default: allowed maximum).")
     ] = None,
-    draws: Annotated[int, typer.Option(min=1, max=1_000_000, help="Draws per evaluation.")] = 1000,
+    draws: Annotated[int, typer.Option(min=1, max=MAX_DRAWS, help="Draws per evaluation.")] = 1000,
     seed: SeedOpt = DEFAULT_SEED,
     lens: LensOpt = None,
     as_json: JsonOpt = False,

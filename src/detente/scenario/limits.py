@@ -7,6 +7,7 @@ a float in the engines, or crash the parser; a file beyond one gets a one-line
 
 from __future__ import annotations
 
+from detente.defaults import MAX_SEED as MAX_SEED
 from detente.errors import InputError
 
 #: Bytes in one input file (scenario, actor table, KTAB or DECIDE file). The largest shipped
@@ -46,7 +47,6 @@ def tiny(value: float) -> bool:
 MAX_CSV_CELL = 131_072
 
 #: Seeds are stored as SQLite INTEGERs (signed 64-bit).
-MAX_SEED = 2**63 - 1
 
 
 def validate_seed(seed: object, name: str = "--seed") -> int:

@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente import __version__
+from detente.defaults import DEFAULT_SEED, MAX_SEED
 from detente.errors import InputError
-from detente.forecast import DEFAULT_SEED
 from detente.scenario.yamlio import load_yaml_text
 from detente.store import RunStore
 from detente.web.explore import install as install_explore
@@ -44,7 +44,7 @@ class RunRequest(BaseModel):
 
     scenario: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
     draws: int = Field(default=1000, ge=1, le=MAX_DRAWS)
-    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**63 - 1)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=MAX_SEED)
     horizon: int | None = Field(default=None, ge=1, le=MAX_HORIZON)
     lens: Literal["author", "proponent"] | None = None
     as_of: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$")
