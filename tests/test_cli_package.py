@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -184,3 +185,56 @@ def test_what_the_parser_refuses_is_one_line(args: list[str | Path], message: st
 def test_a_bare_group_still_shows_its_help() -> None:
     r = cli("backtest")
     assert "Usage: detente backtest" in r.stdout + r.stderr and "error:" not in r.stderr
+
+
+# --- commands built lazily -----------------------------------------------------------------------
+
+
+def test_every_command_is_in_the_table_with_its_own_summary() -> None:
+    """COMMANDS lists each command once, its summary is the first paragraph of the command's
+    own help (so `detente --help` says what `detente CMD --help` says), and each is built from
+    the module the table names."""
+    import typer.main
+
+    from detente.cli import COMMANDS, app, build_command
+
+    root = typer.main.get_command(app)
+    names = root.list_commands(None)  # type: ignore[arg-type]
+    assert names == list(COMMANDS) and len(names) == 16
+    for name, (module, summary) in COMMANDS.items():
+        built = build_command(name)
+        assert built.name == name
+        first = (built.help or "").split("\n\n")[0]
+        assert " ".join(first.split()) == summary, name
+        assert built.callback is None or built.callback.__module__ == f"detente.cli.{module}"
+
+
+def test_help_imports_no_command_and_a_command_only_its_own() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['detente', *sys.argv[1:]]\n"
+        "from detente.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "mods = sorted(m for m in sys.modules if m.startswith('detente.cli.') and m != "
+        "'detente.cli.common')\n"
+        "sys.stderr.write(repr(mods))\n"
+    )
+
+    def loaded(*args: str) -> str:
+        r = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT
+        )
+        return r.stderr.strip().splitlines()[-1]
+
+    assert loaded("--help") == "[]"
+    assert loaded("schema") == "['detente.cli.scenario']"
+    assert loaded("runs", "--help") == "['detente.cli.runs']"
+
+
+def test_a_misspelt_command_names_the_closest() -> None:
+    r = cli("rn", "x")
+    assert r.returncode == 2 and one_line(r.stderr)
+    assert "No such command 'rn'. Did you mean 'run', 'runs'?" in r.stderr

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,6 +72,9 @@ class LocalBackend:
             for k, item in enumerate(items):
                 done(k, fn(item))
             return [results[k] for k in range(len(items))] if keep else []
+        # imported here: a one-chunk run (most command-line runs) needs no threads
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
         pool = ThreadPoolExecutor(max_workers=min(self.workers, len(items)))
 
         # the result goes to on_result in the worker and is dropped there: a finished future

@@ -369,6 +369,8 @@ def closest(path: str, paths: list[str], n: int = 3) -> list[str]:
 
 def check_fixed(scn: Scenario, fixed: dict[str, float], source: str = "--set") -> None:
     """Each fixed path must be a parameter of the scenario or a coefficient, inside its range."""
+    if not fixed:
+        return
     ranges = parameter_ranges(scn)
     for path, value in fixed.items():
         if not isinstance(value, int | float) or isinstance(value, bool):
