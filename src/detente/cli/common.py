@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -249,6 +248,8 @@ def record(store: Path | None, no_store: bool, rec: Record) -> int | None:
     a user relying on the store must not find a run missing later."""
     if no_store:
         return None
+    import sqlite3
+
     from detente.store import RunStore
 
     try:

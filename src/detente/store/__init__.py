@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import platformdirs
-
 from detente import __version__
 from detente.errors import InputError
 
@@ -104,6 +102,8 @@ def default_path() -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
+    import platformdirs  # only for the default place: a store given by path needs none
+
     return Path(platformdirs.user_data_dir("detente")) / "runs.sqlite"
 
 
