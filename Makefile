@@ -8,11 +8,14 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# An editable install leaves the package uncompiled: compiled here, the first run starts fast even
+# where PYTHONDONTWRITEBYTECODE keeps Python from caching it.
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (detente needs Python 3.11+; set PYTHON=...)"; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q src/detente
 	touch $(STAMP)
 
 run: setup

@@ -173,9 +173,17 @@ def open_backend(choice: BackendChoice, scheduler: str | None) -> Iterator[Any]:
         made.close()
 
 
+def _no_progress(n: int) -> None:
+    return None
+
+
 @contextmanager
 def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on the terminal (stderr); silent when not a terminal or with -q."""
+    """A progress bar on the terminal (stderr); none (and rich's progress machinery not loaded)
+    when stderr is not a terminal or with -q."""
+    if not err.is_terminal or verbosity.level < 0:
+        yield _no_progress
+        return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -191,7 +199,6 @@ def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal or verbosity.level < 0,
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)

@@ -13,16 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from detente.dynamics import economy, factions, leader, sender, society
 from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.engines import Engine
-from detente.engines.base import BoolArray, FloatArray
+from detente.engines.base import BoolArray, Float32Array, FloatArray
 
 #: A stored path: float64, or float32 where a run keeps only what its weighted means need.
-AnyFloatArray = NDArray[np.float64] | NDArray[np.float32]
+AnyFloatArray = FloatArray | Float32Array
 
 #: The state series that runs report (the first part of ``Trajectories.series``).
 REPORTED_STATE = (

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
+# numpy.typing's NDArray[T] spelled out: importing numpy.typing costs a command's start-up more
+# than this module's whole body
+FloatArray = np.ndarray[tuple[Any, ...], np.dtype[np.float64]]
+BoolArray = np.ndarray[tuple[Any, ...], np.dtype[np.bool_]]
+Float32Array = np.ndarray[tuple[Any, ...], np.dtype[np.float32]]
 
 #: Relative tolerance under which two cumulative weights count as equal (weighted median).
 _TIE_RTOL = 1e-12

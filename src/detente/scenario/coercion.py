@@ -217,7 +217,7 @@ class SenderSide(_Strict):
 
     openness: P01
     domestic_cost: P01
-    elections: list[SenderElection] = Field(default_factory=list)
+    elections: list[SenderElection] = []  # pydantic copies a mutable default per instance
 
 
 class Mediator(_Strict):
@@ -277,7 +277,7 @@ class OutsideViewProfile(_Strict):
     commitment: Literal["weak", "moderate", "strong"] | None = None
     carrots: StrictBool | None = None
     anticipated_costs: Literal["minor", "major", "severe"] | None = None
-    issues: list[str] = Field(default_factory=list)
+    issues: list[str] = []  # pydantic copies a mutable default per instance
     source: str = Field(min_length=1)
 
 
@@ -308,9 +308,9 @@ class Scenario(_Strict):
     leader: Leader
     sender_image: SenderImage
     factions: list[Faction] = Field(min_length=2)
-    events: list[Event] = Field(default_factory=list)
+    events: list[Event] = []  # pydantic copies a mutable default per instance
     sender_side: SenderSide | None = None
-    mediators: list[Mediator] = Field(default_factory=list)
+    mediators: list[Mediator] = []  # pydantic copies a mutable default per instance
     standing_channel: StandingChannel = "none"
     successor: Successor | None = None
     outside_view: OutsideViewProfile | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
@@ -65,7 +65,7 @@ class Lens(BaseModel):
     name: str
     title: str
     thesis: str
-    coefficients: dict[str, Param] = Field(default_factory=dict)
+    coefficients: dict[str, Param] = {}  # pydantic copies a mutable default per instance
     mixture: dict[str, float] | None = None
 
 
