@@ -238,3 +238,19 @@ def test_a_misspelt_command_names_the_closest() -> None:
     r = cli("rn", "x")
     assert r.returncode == 2 and one_line(r.stderr)
     assert "No such command 'rn'. Did you mean 'run', 'runs'?" in r.stderr
+
+
+def test_completion_reaches_the_lazy_commands_and_their_options() -> None:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    def complete(words: str, cword: int) -> list[str]:
+        env = {"_DETENTE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+        r = CliRunner().invoke(app, [], env=env, prog_name="detente")
+        assert r.exit_code == 0, r.output
+        return r.stdout.split()
+
+    assert complete("detente ru", 1) == ["run", "runs"]
+    assert complete("detente run --dr", 2) == ["--draws"]
+    assert complete("detente backtest ", 2) == ["deu", "cases", "ties"]
