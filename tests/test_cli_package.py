@@ -213,9 +213,9 @@ def test_help_imports_no_command_and_a_command_only_its_own() -> None:
     code = (
         "import sys\n"
         "sys.argv = ['detente', *sys.argv[1:]]\n"
-        "from detente.cli import main\n"
+        "from detente.cli import app\n"
         "try:\n"
-        "    main()\n"
+        "    app()\n"
         "except SystemExit:\n"
         "    pass\n"
         "mods = sorted(m for m in sys.modules if m.startswith('detente.cli.') and m != "
@@ -254,3 +254,51 @@ def test_completion_reaches_the_lazy_commands_and_their_options() -> None:
     assert complete("detente ru", 1) == ["run", "runs"]
     assert complete("detente run --dr", 2) == ["--draws"]
     assert complete("detente backtest ", 2) == ["deu", "cases", "ties"]
+
+
+# --- leaving without the interpreter's teardown --------------------------------------------------
+
+
+def _main_with(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``detente ARGS`` through :func:`detente.cli.main` after ``prelude``, as a process."""
+    code = f"import sys\n{prelude}\nsys.argv = ['detente', *sys.argv[1:]]\n"
+    code += "from detente.cli import main\nmain()\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+
+
+def test_leaving_runs_the_exit_handlers_and_keeps_the_status_and_output() -> None:
+    handler = "import atexit\natexit.register(lambda: print('handler ran', file=sys.stderr))"
+    ok = _main_with(handler, "run", IRAN_2018, "--draws", "20", "--no-store", "--json")
+    assert ok.returncode == 0 and "handler ran" in ok.stderr
+    assert json.loads(ok.stdout)["horizons"]  # the whole document, flushed
+    bad = _main_with(handler, "run", "no-such.yaml")
+    assert bad.returncode == 2 and "handler ran" in bad.stderr and "no-such.yaml" in bad.stderr
+
+
+def test_a_thread_still_running_gets_the_usual_exit() -> None:
+    """A non-daemon thread is waited for, as Python does, instead of being cut off."""
+    prelude = (
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread done'))).start()"
+    )
+    r = _main_with(prelude, "--version")
+    assert r.returncode == 0 and "thread done" in r.stdout and "detente" in r.stdout
+
+
+def test_leave_exits_with_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    import detente.cli as cli_module
+
+    left: list[int] = []
+    ran: list[bool] = []
+    # this test process's own exit handlers must not run, nor the process end
+    monkeypatch.setattr(cli_module.os, "_exit", left.append)
+    monkeypatch.setattr(cli_module.atexit, "_run_exitfuncs", lambda: ran.append(True))
+    monkeypatch.setattr(cli_module.threading, "active_count", lambda: 1)
+    cli_module.leave(None)
+    cli_module.leave(3)
+    assert left == [0, 3] and ran == [True, True]
+    with pytest.raises(SystemExit) as exc:
+        cli_module.leave("a message")  # sys.exit prints it and exits 1, as usual
+    assert exc.value.code == "a message"
