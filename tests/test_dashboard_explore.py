@@ -168,6 +168,46 @@ def test_d2_a_shared_address_restores_the_settings(server: str, browser: Any) ->
         "5",
         "2019-01",
     ]
+
+
+def test_d3_a_late_answer_never_replaces_a_newer_one(server: str, browser: Any) -> None:
+    """Answers can come back out of order: the first of two runs, held back in the page's
+    fetch, must not overwrite the second's when it finally arrives."""
+    d = browser
+
+    def set_draws(value: str) -> None:
+        box = d.find_element("id", "draws")
+        box.clear()
+        box.send_keys(value)
+        d.execute_script("arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", box)
+
+    d.execute_script(
+        """
+        const plain = window.api;
+        let held = 0;
+        window.api = async (...args) => {
+          const answer = await plain(...args);
+          if (args[0] === "/api/explore" && held++ === 0) {
+            await new Promise((ok) => setTimeout(ok, 2500));
+          }
+          return answer;
+        };
+        window.restoreApi = () => { window.api = plain; };
+        """
+    )
+    try:
+        set_draws("300")
+        _wait(lambda: d.execute_script("return document.getElementById('status').textContent")
+              == "running...")  # fmt: skip
+        time.sleep(0.8)  # the first run is under way (held), then a second is asked for
+        set_draws("500")
+        _wait(lambda: "500 draws" in d.find_element("id", "status").text)
+        time.sleep(3)  # the held answer (300 draws) arrives now, and must be dropped
+        assert "500 draws" in d.find_element("id", "status").text
+    finally:
+        d.execute_script("window.restoreApi()")
+    set_draws("700")
+    _wait(lambda: "700 draws" in d.find_element("id", "status").text)
     assert "As of 2019-01" in d.find_element("id", "asofNote").text
     for field, value in (("draws", "1000"), ("seed", "20180508"), ("asof", "")):
         box = d.find_element("id", field)
