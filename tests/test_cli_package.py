@@ -197,6 +197,7 @@ def test_every_command_is_in_the_table_with_its_own_summary() -> None:
     import typer.main
 
     from detente.cli import COMMANDS, app, build_command
+    from detente.cli import summary as summary_of
 
     root = typer.main.get_command(app)
     names = root.list_commands(None)  # type: ignore[arg-type]
@@ -204,8 +205,7 @@ def test_every_command_is_in_the_table_with_its_own_summary() -> None:
     for name, (module, summary) in COMMANDS.items():
         built = build_command(name)
         assert built.name == name
-        first = (built.help or "").split("\n\n")[0]
-        assert " ".join(first.split()) == summary, name
+        assert summary_of(built.help or "") == summary, name
         assert built.callback is None or built.callback.__module__ == f"detente.cli.{module}"
 
 
@@ -254,6 +254,18 @@ def test_completion_reaches_the_lazy_commands_and_their_options() -> None:
     assert complete("detente ru", 1) == ["run", "runs"]
     assert complete("detente run --dr", 2) == ["--draws"]
     assert complete("detente backtest ", 2) == ["deu", "cases", "ties"]
+
+
+def test_a_group_lists_its_commands_by_one_line_summaries() -> None:
+    """typer's rich help keeps a docstring's line breaks; a group's listing gets each command's
+    first paragraph in one line instead (as the root's listing does)."""
+    from detente.cli import build_command
+
+    cases = build_command("backtest").commands["cases"]  # type: ignore[attr-defined]
+    assert "\n" in (cases.help or "").split("\n\n")[0]  # the docstring's first paragraph wraps
+    assert cases.short_help.startswith("Run the coercion model on every case with an outcome")
+    assert "\n" not in cases.short_help and "  " not in cases.short_help
+    assert "Run the coercion model on every case" in cli("backtest", "--help").stdout
 
 
 # --- leaving without the interpreter's teardown --------------------------------------------------

@@ -172,7 +172,17 @@ def build_command(name: str) -> Command:
     built = get_group(scratch).commands.get(name)
     if built is None:  # pragma: no cover - COMMANDS and a register() disagree
         raise LookupError(f"detente.cli.{COMMANDS[name][0]} does not register {name!r}")
+    if isinstance(built, TyperGroup):
+        # a group lists its commands by their summaries: in one line each, as the root does
+        # (typer's rich help keeps a docstring's line breaks)
+        for command in built.commands.values():
+            command.short_help = command.short_help or summary(command.help or "")
     return built
+
+
+def summary(help_text: str) -> str:
+    """The first paragraph of a command's help, in one line."""
+    return " ".join(help_text.split("\n\n")[0].split())
 
 
 @contextmanager
