@@ -221,9 +221,9 @@ def compare(
     coefs = _coefficients(coefficients)
     runs: list[Forecast] = []
     with backend_of(backend) as runner:
-        for scn, lens_model, values in checked:
+        for scn, lens_model, values in checked:  # checked above: run the model directly
             runs.append(
-                run(
+                run_scenario(
                     scn,
                     draws=draws,
                     seed=seed,
