@@ -27,6 +27,7 @@ from detente.cli.common import (
     check_output,
     err,
     fail,
+    labelled_table,
     open_backend,
     out,
     print_json,
@@ -91,12 +92,10 @@ def sensitivity(
     if as_json:
         print_json(doc)
     else:
-        table = Table(
-            title=f"Sobol indices of P(talks within {res.horizon} months), {res.rows:,} model runs",
-            title_justify="left",
+        table = labelled_table(
+            f"Sobol indices of P(talks within {res.horizon} months), {res.rows:,} model runs",
+            ("parameter", "ST", "+/-", "S1", "+/- "),
         )
-        for col in ("parameter", "ST", "+/-", "S1", "+/- "):
-            table.add_column(col, justify="left" if col == "parameter" else "right")
         for i in res.indices[:top]:
             table.add_row(
                 i.label, f"{i.ST:.3f}", f"{i.ST_conf:.3f}", f"{i.S1:.3f}", f"{i.S1_conf:.3f}"

@@ -23,6 +23,7 @@ from detente.cli.common import (
     TiesOpt,
     check_output,
     fail,
+    labelled_table,
     out,
     print_json,
     progress,
@@ -121,12 +122,10 @@ def backtest_deu(
     elif model == "ensemble":
         _print_ensemble(res, cv)
     else:
-        table = Table(
-            title=f"DEU backtest: {res.n_issues} issues, capability = {capability.value}",
-            title_justify="left",
+        table = labelled_table(
+            f"DEU backtest: {res.n_issues} issues, capability = {capability.value}",
+            ("forecast", "n", "mean abs. error", "median abs. error"),
         )
-        for col in ("forecast", "n", "mean abs. error", "median abs. error"):
-            table.add_column(col, justify="left" if col == "forecast" else "right")
         for name, s in res.scores().items():
             table.add_row(name, str(s["n"]), f"{s['mae']:.2f}", f"{s['median_ae']:.2f}")
         out.print(table)
@@ -138,23 +137,19 @@ def _print_ensemble(res: DeuBacktest, cv: int | None) -> None:
     doc = res.to_dict()
     if cv is None:
         w = ", ".join(f"{k} {v:.4f}" for k, v in doc["ensemble"]["weights"].items())
-        table = Table(
-            title=f"DEU backtest, ensemble ({w}): {doc['n_issues']} issues",
-            title_justify="left",
+        table = labelled_table(
+            f"DEU backtest, ensemble ({w}): {doc['n_issues']} issues",
+            ("forecast", "n", "mean abs. error", "median abs. error"),
         )
-        for col in ("forecast", "n", "mean abs. error", "median abs. error"):
-            table.add_column(col, justify="left" if col == "forecast" else "right")
         for name, sc in doc["models"].items():
             table.add_row(name, str(sc["n"]), f"{sc['mae']:.2f}", f"{sc['median_ae']:.2f}")
         out.print(table)
         return
-    table = Table(
-        title=f"DEU ensemble, {cv}-fold CV by proposal: {doc['n_issues']} issues, "
+    table = labelled_table(
+        f"DEU ensemble, {cv}-fold CV by proposal: {doc['n_issues']} issues, "
         f"{doc['n_proposals']} proposals (95% bootstrap over proposals)",
-        title_justify="left",
+        ("forecast", "CV MAE", "95% interval", "median abs. error"),
     )
-    for col in ("forecast", "CV MAE", "95% interval", "median abs. error"):
-        table.add_column(col, justify="left" if col == "forecast" else "right")
     for name, iv in doc["cv_mae"].items():
         table.add_row(
             name,
@@ -266,12 +261,10 @@ def backtest_cases(
 
 
 def _print_cases(doc: dict[str, Any], horizon: int) -> None:
-    table = Table(
-        title=f"Case library: direct talks within {horizon} months, as of each case's start",
-        title_justify="left",
+    table = labelled_table(
+        f"Case library: direct talks within {horizon} months, as of each case's start",
+        ("case", "model p", "TIES p", "outcome", "talks in the record"),
     )
-    for col in ("case", "model p", "TIES p", "outcome", "talks in the record"):
-        table.add_column(col, justify="left" if col == "case" else "right")
     for r in doc["cases"]:
         tp = "" if r["outside_p"] is None else f"{r['outside_p']:.2f}"
         rec = f"{r['kind']}, {r['talks_month']}" if r["talks_month"] else r["kind"]
@@ -369,9 +362,10 @@ def fit(
     if as_json:
         print_json(doc)
         return
-    table = Table(title=f"Fitted on {len(result.case_ids)} cases of {folder}", title_justify="left")
-    for col in ("coefficient", "a priori", "fitted", "90% interval"):
-        table.add_column(col, justify="left" if col == "coefficient" else "right")
+    table = labelled_table(
+        f"Fitted on {len(result.case_ids)} cases of {folder}",
+        ("coefficient", "a priori", "fitted", "90% interval"),
+    )
     for n, v in result.values.items():
         table.add_row(
             n, f"{result.apriori[n]:.3g}", f"{v:.3g}", f"{result.lo[n]:.3g}-{result.hi[n]:.3g}"

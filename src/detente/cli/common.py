@@ -7,12 +7,12 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.markup import escape
 
 from detente.defaults import MAX_DRAWS, MAX_SEED
 from detente.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # In a pipe or file rich would assume 80 columns; tables read better at 120.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120, emoji=False)
@@ -60,6 +63,17 @@ def print_json(data: Any) -> None:
 
 def input_error(exc: InputError) -> NoReturn:
     fail(str(exc))
+
+
+def labelled_table(title: str, columns: Iterable[str]) -> Table:
+    """A table titled on the left, its first column (each row's label) left-aligned and the
+    others (numbers) right-aligned: the shape of most of the commands' tables."""
+    from rich.table import Table  # when a table is printed, not at every start
+
+    table = Table(title=title, title_justify="left")
+    for k, col in enumerate(columns):
+        table.add_column(col, justify="left" if k == 0 else "right")
+    return table
 
 
 # --- output files: checked before any work starts ---------------------------------------------

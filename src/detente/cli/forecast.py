@@ -31,6 +31,7 @@ from detente.cli.common import (
     check_output,
     fail,
     interruptible,
+    labelled_table,
     out,
     print_json,
     progress,
@@ -180,11 +181,10 @@ def print_run(f: Forecast) -> None:
         cells = [f"{paths[c][t]:.0f}" if c == "stance" else f"{paths[c][t]:.2f}" for c in cols]
         traj.add_row(f.months[t], *cells)
     out.print(traj)
-    fac = Table(
-        title="Factions: position on talks (0 refuse - 100 talks now)", title_justify="left"
+    fac = labelled_table(
+        "Factions: position on talks (0 refuse - 100 talks now)",
+        ("faction", "start", "end", "salience end"),
     )
-    for col in ("faction", "start", "end", "salience end"):
-        fac.add_column(col, justify="left" if col == "faction" else "right")
     for k, (name, d) in enumerate(f.faction_paths().items()):
         leader = " (leader)" if name == s.leader.faction else ""
         start = f"{f.initial_position[k]:.0f}"

@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from detente.cli.common import PNG, ForceOpt, JsonOpt, check_output, fail, out, print_json
+from detente.cli.common import (
+    PNG,
+    ForceOpt,
+    JsonOpt,
+    check_output,
+    fail,
+    labelled_table,
+    out,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from detente.solve import ExchangeForecast, IssueForecast, SpatialForecast
@@ -101,13 +110,10 @@ def solve(
 
 def _print_exchange(joint: ExchangeForecast) -> None:
     doc = joint.to_dict()
-    table = Table(
-        title=f"Exchange model (equal gain), {doc['rounds']} rounds, "
-        f"{len(doc['exchanges'])} exchanges",
-        title_justify="left",
+    table = labelled_table(
+        f"Exchange model (equal gain), {doc['rounds']} rounds, {len(doc['exchanges'])} exchanges",
+        ("issue", "MDS before", "after round 1", "forecast"),
     )
-    for col in ("issue", "MDS before", "after round 1", "forecast"):
-        table.add_column(col, justify="left" if col == "issue" else "right")
     first = doc["history"][0]["mds"] if doc["history"] else doc["forecast"]
     for k, v in doc["forecast"].items():
         table.add_row(escape(k), f"{doc['mds_before'][k]:.2f}", f"{first[k]:.2f}", f"{v:.2f}")
@@ -128,18 +134,16 @@ def _print_spatial(fc: SpatialForecast) -> None:
     smp = doc["models"]["smp"]
     if doc["title"]:
         out.print(f"[bold]{escape(doc['title'])}[/]")
-    table = Table(
-        title=f"SMP (KTAB's Spatial Model of Politics), {smp['turns']} turns",
-        title_justify="left",
+    table = labelled_table(
+        f"SMP (KTAB's Spatial Model of Politics), {smp['turns']} turns",
+        ("dimension", "expected", "most probable"),
     )
-    for col in ("dimension", "expected", "most probable"):
-        table.add_column(col, justify="left" if col == "dimension" else "right")
     for k, dim in enumerate(doc["dimensions"]):
         table.add_row(escape(dim), f"{smp['forecast'][k]:.2f}", f"{smp['most_probable'][k]:.2f}")
     out.print(table)
-    actors = Table(title="Actors (positions by dimension)", title_justify="left")
-    for col in ("actor", "capability", "start", "final", "P(final)"):
-        actors.add_column(col, justify="left" if col == "actor" else "right")
+    actors = labelled_table(
+        "Actors (positions by dimension)", ("actor", "capability", "start", "final", "P(final)")
+    )
     for a in doc["actors"]:
         final = smp["final_positions"][a["name"]]
         actors.add_row(
@@ -180,9 +184,7 @@ def _print_forecast(f: IssueForecast, variant: str) -> None:
             continue
         rounds.add_row(str(k), f"{hist['mean'][k]:.3f}", f"{hist['median'][k]:.3f}")
     out.print(rounds)
-    actors = Table(title="Actors", title_justify="left")
-    for col in ("actor", "capability", "salience", "start", "EUM final"):
-        actors.add_column(col, justify="left" if col == "actor" else "right")
+    actors = labelled_table("Actors", ("actor", "capability", "salience", "start", "EUM final"))
     final = doc["models"]["eum"]["final_positions"]
     for a in f.issue.actors:
         name = a.name + (" (veto)" if a.veto else "")
