@@ -19,6 +19,7 @@ import datetime
 import math
 import re
 import zlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import numpy as np
@@ -138,10 +139,14 @@ class Param(BaseModel):
         assert self.beta is not None
         return self.beta[0] / (self.beta[0] + self.beta[1])
 
-    def sample(self, rng: np.random.Generator, n: int, bounds: tuple[float, float]) -> FloatArray:
-        """n draws; a normal is clipped to ``bounds`` (the quantity's allowed range)."""
+    def sample(
+        self, stream: Callable[[], np.random.Generator], n: int, bounds: tuple[float, float]
+    ) -> FloatArray:
+        """n draws from the random stream ``stream()`` makes, made only for a distribution (a
+        point value draws nothing); a normal is clipped to ``bounds`` (the allowed range)."""
         if self.value is not None:
             return np.full(n, self.value)
+        rng = stream()
         if self.uniform is not None:
             return rng.uniform(self.uniform[0], self.uniform[1], n)
         if self.triangular is not None:

@@ -324,17 +324,9 @@ def draw_params(
     return {
         path: np.full(draws, float(fixed[path]))
         if path in fixed
-        else _draw(p, rng, seed, path, draws)
+        else p.sample(functools.partial(path_rng, seed, path), draws, _as_tuple(rng))
         for path, (p, rng) in all_params(scn, lens, coefficients).items()
     }
-
-
-def _draw(p: Param, rng: Range, seed: int, path: str, draws: int) -> FloatArray:
-    """``draws`` values of one number from its own stream; a point value needs no stream (it
-    would draw nothing from it), which spares a run one generator per sourced value."""
-    if p.value is not None:
-        return np.full(draws, p.value)
-    return p.sample(path_rng(seed, path), draws, _as_tuple(rng))
 
 
 def _draw_mixture(
