@@ -94,12 +94,23 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     driver.quit()
 
 
+def _texts(driver: object, *element_ids: str) -> list[str]:
+    """The shown text of each element, read in one script call.
+
+    One call reads them all at the same moment: the page replaces its result elements when an
+    answer arrives, and an element found in one WebDriver call can be gone by the next."""
+    script = (
+        "return arguments[0].map(i => {const e = document.getElementById(i);"
+        " return e ? e.innerText.trim() : '';});"
+    )
+    return list(driver.execute_script(script, list(element_ids)))  # type: ignore[attr-defined]
+
+
 def _text_becomes(driver: object, element_id: str, test: object, timeout: float = 20) -> str:
     from selenium.webdriver.support.ui import WebDriverWait
 
     def ready(d: object) -> str | bool:
-        els = d.find_elements("id", element_id)  # type: ignore[attr-defined]
-        text = els[0].text if els else ""
+        text = _texts(d, element_id)[0]
         return text if text and test(text) else False  # type: ignore[operator]
 
     return str(WebDriverWait(driver, timeout).until(ready))

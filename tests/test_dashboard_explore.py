@@ -19,7 +19,7 @@ import pytest
 from detente.store import RunStore
 
 from .conftest import ROOT
-from .test_dashboard import HAVE_BROWSER, _text_becomes, chromium, serve
+from .test_dashboard import HAVE_BROWSER, _text_becomes, _texts, chromium, serve
 
 pytestmark = pytest.mark.skipif(not HAVE_BROWSER, reason="needs chromium and chromedriver")
 ENFORCEMENT = "pressure.oil.timeline[1].enforcement"
@@ -78,11 +78,13 @@ def _edit(d: Any, path: str, op: str, value: str) -> None:
     Select(select).select_by_value(op)
     box.clear()
     box.send_keys(value, Keys.TAB)
+    # each step above may start a run; only the last one's answer is shown, so wait for it
+    _wait(lambda: _texts(d, "status")[0] not in ("", "running..."))
 
 
 def _numbers(d: Any) -> tuple[float, float, float]:
-    return tuple(float(d.find_element("id", i).text.replace("\u2212", "-").replace("\u00b1", ""))
-                 for i in ("base-24", "p-24", "d-24"))  # type: ignore[return-value]  # fmt: skip
+    texts = _texts(d, "base-24", "p-24", "d-24")
+    return tuple(float(t.replace("\u2212", "-").replace("\u00b1", "")) for t in texts)  # type: ignore[return-value]  # fmt: skip
 
 
 def _loaded(d: Any, url: str) -> tuple[float, float, float]:
@@ -109,7 +111,7 @@ def test_a_pressure_phase_edit_moves_the_forecast_beside_the_file(
     lines = [d.find_element("id", i).get_attribute("points") for i in ("line-base", "line-edited")]
     assert lines[0] != lines[1]
     # the channels of the edited forecast: direct talks open in public or in secret
-    public, secret = (float(d.find_element("id", f"ch-24-{c}").text) for c in ("public", "secret"))
+    public, secret = (float(t) for t in _texts(d, "ch-24-public", "ch-24-secret"))
     assert abs(public + secret - edited2) <= 0.011
 
 
