@@ -29,6 +29,7 @@ ENFORCEMENT = "pressure.oil.timeline[1].enforcement"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("scenarios")
     shutil.copy(ROOT / "examples" / "cases" / "iran-2018.yaml", folder)
+    shutil.copy(ROOT / "examples" / "cases" / "cuba-2017.yaml", folder)  # it has an election
     text = (ROOT / "examples" / "cases" / "iran-2018.yaml").read_text(encoding="utf-8")
     # a file that parses as YAML but is no scenario: its horizon is out of range
     (folder / "broken.yaml").write_text(text.replace("horizon: 36", "horizon: 0"), encoding="utf-8")
@@ -332,3 +333,24 @@ def test_i_stored_runs_of_each_kind(server: str, browser: Any) -> None:
     picks[1].click()
     _wait(lambda: "(sensitivity)" in d.find_element("id", "runsDiff").text)
     assert "top" in d.find_element("id", "runsDiff").text
+
+
+def test_j_an_election_can_be_switched_off_but_has_no_size(server: str, browser: Any) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    _loaded(d, server)
+    Select(d.find_element("id", "scenario")).select_by_visible_text("cuba-2017.yaml")
+    _wait(lambda: "Cuba" in _texts(d, "question")[0] and "draws" in _texts(d, "status")[0])
+    events = d.execute_script("return data.events.map((e) => e.type)")
+    k = events.index("election")
+    assert not d.find_element("id", f"ev-scale-{k}").is_enabled()
+    assert d.find_element("id", f"ev-scale-{k - 1}").is_enabled()  # a sized event keeps its box
+    d.find_element("id", f"ev-on-{k}").click()
+    _wait(lambda: _texts(d, "status")[0] not in ("", "running..."))
+    assert d.find_element("id", "status").get_attribute("class") != "error"
+    assert f'"path":"events[{k}]","op":"off"' in d.execute_script(
+        "return decodeURIComponent(location.hash)"
+    )
+    d.find_element("id", f"ev-on-{k}").click()  # on again: still no size to set
+    assert not d.find_element("id", f"ev-scale-{k}").is_enabled()

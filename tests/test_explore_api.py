@@ -132,6 +132,52 @@ def test_an_event_switched_off_leaves_the_other_events_draws_alone() -> None:
 
 
 @pytest.mark.parametrize(
+    "case",
+    sorted(
+        p.stem
+        for p in (ROOT / "examples" / "cases").glob("*.yaml")
+        if "type: election" in p.read_text(encoding="utf-8")
+    ),  # fmt: skip
+)
+def test_an_election_switched_off_keeps_its_place_and_the_other_draws(case: str) -> None:
+    """An election has no size: switched off, it keeps its place with nobody gaining or losing,
+    so every other number keeps its random stream."""
+    from detente.scenario.sample import draw_params
+
+    text = (ROOT / "examples" / "cases" / f"{case}.yaml").read_text(encoding="utf-8")
+    data = load_yaml_text(text, case)
+    k = next(i for i, e in enumerate(data["events"]) if e["type"] == "election")
+    edits = [Edit(path=f"events[{k}]", op="off")] * 2  # twice is once
+    off = apply_edits(load_yaml_text(text, case), edits)
+    assert len(off["events"]) == len(data["events"]) and off["events"][k]["changes"] == {}
+    assert off["events"][k]["source"].count("switched off") == 1
+    base = parse_scenario(data, case)
+    edited = parse_scenario(json.loads(json.dumps(off)), case)
+    a, b = draw_params(base, 100, 3), draw_params(edited, 100, 3)
+    mine = f"events[{k}]."
+    assert not [p for p in b if p.startswith(mine)]  # its faction changes are gone
+    others = [p for p in a if not p.startswith(mine)]
+    assert others and sorted(others) == sorted(b)
+    assert all(np.array_equal(a[p], b[p]) for p in others)
+
+
+def test_an_election_must_say_its_changes_but_may_change_nobody() -> None:
+    data = load_yaml_text(TEXT, "t")
+    data["events"].append({"month": "2019-06", "type": "election", "source": "x"})
+    with pytest.raises(InputError, match="an election needs 'changes'"):
+        parse_scenario(json.loads(json.dumps(data)), "t")
+    data["events"][-1]["changes"] = {}
+    assert parse_scenario(json.loads(json.dumps(data)), "t").events[-1].changes == {}
+    # it has no size: a size written on it would change nothing, so it is refused
+    data["events"][-1]["scale"] = {"value": 2, "assumption": "x"}
+    with pytest.raises(InputError, match=r"events\[\d+\]\.scale: an election has no size"):
+        parse_scenario(data, "t")
+    k = len(data["events"]) - 1
+    with pytest.raises(InputError, match="an election has no size: switch it off instead"):
+        apply_edits(data, [Edit(path=f"events[{k}]", op="rescale", value=0.5)])
+
+
+@pytest.mark.parametrize(
     ("edit", "message"),
     [
         ({"path": "pressure.gas.exposure", "op": "pin", "value": 1}, "no such place"),

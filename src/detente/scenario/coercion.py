@@ -435,11 +435,15 @@ def reference_problems(scn: Scenario, file: str) -> Iterator[InputError]:
                 f"events[{k}].channel",
                 f"only an offer ({', '.join(OFFER_TYPES)}) opens a channel",
             )
-        if ev.changes:
-            for name in ev.changes:
-                if name not in names:
-                    yield InputError(file, f"events[{k}].changes.{name}", "no such faction")
-        elif ev.type == "election":
+        for name in ev.changes or {}:
+            if name not in names:
+                yield InputError(file, f"events[{k}].changes.{name}", "no such faction")
+        if ev.scale is not None and ev.type == "election":
+            yield InputError(
+                file, f"events[{k}].scale", "an election has no size: its effect is its 'changes'"
+            )
+        # an explicit empty mapping is an election that changed nobody (or one switched off)
+        if ev.changes is None and ev.type == "election":
             yield InputError(
                 file, f"events[{k}].changes", "an election needs 'changes' (who gains, who loses)"
             )

@@ -38,8 +38,8 @@ class Edit(BaseModel):
     - ``pin`` (value): the number becomes that value in every draw (a distribution no more).
     - ``shift`` (value): the whole distribution moves by ``value`` (bounds, mode or mean).
     - ``scale`` (value): the distribution's spread around its centre is multiplied by ``value``.
-    - ``off``: the event at ``events[k]`` has no effect: size 0 and no faction changes, in its
-      place (an election, which has no size, is left out).
+    - ``off``: the event at ``events[k]`` has no effect, in its place: size 0 and no faction
+      changes (an election, which has no size, keeps only an empty ``changes``).
     - ``rescale`` (value): the event's size is multiplied by ``value`` (1 when it has none).
     - ``remove_phase``: the phase at ``pressure.C.timeline[k]`` is left out.
     - ``add_phase`` (month, intensity, enforcement): a phase of channel ``pressure.C`` from that
@@ -146,6 +146,8 @@ def _scale(param: MutableMapping[str, Any], k: float) -> None:
 
 
 def _rescale(event: MutableMapping[str, Any], k: float) -> None:
+    if event.get("type") == "election":
+        raise ValueError("an election has no size: switch it off instead")
     scale = event.get("scale")
     if not isinstance(scale, MutableMapping):
         event["scale"] = {"value": k, "assumption": f"rescaled by {k:g}: {EDITED}"}
@@ -160,14 +162,20 @@ def _rescale(event: MutableMapping[str, Any], k: float) -> None:
 
 
 def _switch_off(data: Any, tokens: list[str | int]) -> None:
-    """A sized event switched off stays in its place with size 0 and no faction changes: each
+    """An event switched off stays in its place with size 0 and no faction changes: each
     number's random stream is keyed by its path (``events[k]...``), so removing it would hand the
     later events' streams on and move the comparison with the file by more than the event did.
-    An election (it has no size) is removed, in :func:`apply_edits`."""
+    An election has no size: it keeps an empty ``changes`` (nobody gains or loses), and its
+    source says it was switched off."""
     if not (len(tokens) == 2 and tokens[0] == "events" and isinstance(tokens[1], int)):
         return  # refused with its message by _check_removal
     event = _resolve(data, tokens)
-    if not isinstance(event, MutableMapping) or event.get("type") == "election":
+    if not isinstance(event, MutableMapping):
+        return
+    if event.get("type") == "election":
+        if event.get("changes") != {}:  # once, however often it is switched off
+            event["changes"] = {}
+            event["source"] = f"{event.get('source', '')} (switched off: {EDITED})".lstrip()
         return
     scale = event.get("scale")
     if isinstance(scale, MutableMapping):
@@ -219,11 +227,6 @@ def _check_removal(data: Any, edit: Edit, tokens: list[str | int]) -> None:
         where = "an event, events[k]" if edit.op == "off" else "a phase, pressure.C.timeline[k]"
         raise ValueError(f"{edit.op} applies to {where}")
     _resolve(data, tokens)
-
-
-def _is_election(data: Any, tokens: list[str | int]) -> bool:
-    event = _resolve(data, tokens)
-    return isinstance(event, MutableMapping) and event.get("type") == "election"
 
 
 def _add_phase(data: Any, edit: Edit, tokens: list[str | int]) -> None:
@@ -282,7 +285,7 @@ def apply_edits(data: Any, edits: list[Edit], file: str = "edits") -> Any:
     leaving = [(i, e, t) for i, e, t in parsed if e.op in ("off", "remove_phase")]
     for i, edit, tokens in leaving:
         attempt(i, edit, tokens, _check_removal)
-    removals = [(i, e, t) for i, e, t in leaving if e.op == "remove_phase" or _is_election(data, t)]
+    removals = [(i, e, t) for i, e, t in leaving if e.op == "remove_phase"]
     # from the last index down (once each), so the file's indices stay valid while removing
     places = {tuple(t) for _, _, t in removals}
     for place in sorted(places, key=lambda t: -int(t[-1])):
