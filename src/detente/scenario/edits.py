@@ -161,17 +161,22 @@ def _rescale(event: MutableMapping[str, Any], k: float) -> None:
     _note(scale, f"rescaled by {k:g}")
 
 
-def _switch_off(data: Any, tokens: list[str | int]) -> None:
+def _event(data: Any, op: str, tokens: list[str | int]) -> MutableMapping[str, Any]:
+    """The event at ``events[k]``, for an edit that applies to one only."""
+    event = None
+    if len(tokens) == 2 and tokens[0] == "events" and isinstance(tokens[1], int):
+        event = _resolve(data, tokens)
+    if not isinstance(event, MutableMapping):
+        raise ValueError(f"{op} applies to an event, events[k]")
+    return event
+
+
+def _switch_off(event: MutableMapping[str, Any]) -> None:
     """An event switched off stays in its place with size 0 and no faction changes: each
     number's random stream is keyed by its path (``events[k]...``), so removing it would hand the
     later events' streams on and move the comparison with the file by more than the event did.
     An election has no size: it keeps an empty ``changes`` (nobody gains or loses), and its
     source says it was switched off."""
-    if not (len(tokens) == 2 and tokens[0] == "events" and isinstance(tokens[1], int)):
-        return  # refused with its message by _check_removal
-    event = _resolve(data, tokens)
-    if not isinstance(event, MutableMapping):
-        return
     if event.get("type") == "election":
         if event.get("changes") != {}:  # once, however often it is switched off
             event["changes"] = {}
@@ -209,23 +214,17 @@ def _apply_one(data: Any, edit: Edit, tokens: list[str | int]) -> None:
         else:
             _scale(param, edit.value)
     elif edit.op == "off":
-        _switch_off(data, tokens)
+        _switch_off(_event(data, edit.op, tokens))
     elif edit.op == "rescale":
         _need(edit, "value")
         assert edit.value is not None
-        if not (len(tokens) == 2 and tokens[0] == "events" and isinstance(tokens[1], int)):
-            raise ValueError("rescale applies to an event, events[k]")
-        _rescale(_resolve(data, tokens), edit.value)
+        _rescale(_event(data, edit.op, tokens), edit.value)
 
 
 def _check_removal(data: Any, edit: Edit, tokens: list[str | int]) -> None:
-    if edit.op == "off":
-        ok = len(tokens) == 2 and tokens[0] == "events"
-    else:
-        ok = len(tokens) == 4 and tokens[0] == "pressure" and tokens[2] == "timeline"
+    ok = len(tokens) == 4 and tokens[0] == "pressure" and tokens[2] == "timeline"
     if not ok or not isinstance(tokens[-1], int):
-        where = "an event, events[k]" if edit.op == "off" else "a phase, pressure.C.timeline[k]"
-        raise ValueError(f"{edit.op} applies to {where}")
+        raise ValueError(f"{edit.op} applies to a phase, pressure.C.timeline[k]")
     _resolve(data, tokens)
 
 
@@ -282,10 +281,9 @@ def apply_edits(data: Any, edits: list[Edit], file: str = "edits") -> Any:
 
     for i, edit, tokens in parsed:
         attempt(i, edit, tokens, _apply_one)
-    leaving = [(i, e, t) for i, e, t in parsed if e.op in ("off", "remove_phase")]
-    for i, edit, tokens in leaving:
+    removals = [(i, e, t) for i, e, t in parsed if e.op == "remove_phase"]
+    for i, edit, tokens in removals:
         attempt(i, edit, tokens, _check_removal)
-    removals = [(i, e, t) for i, e, t in leaving if e.op == "remove_phase"]
     # from the last index down (once each), so the file's indices stay valid while removing
     places = {tuple(t) for _, _, t in removals}
     for place in sorted(places, key=lambda t: -int(t[-1])):
