@@ -85,6 +85,9 @@ def test_out_of_range_parameter_is_refused() -> None:
         detente.run(IRAN, draws=10, fixed={"leader.legacy_weight": "0.2"})  # type: ignore[dict-item]
     with pytest.raises(detente.InputError, match="outside the allowed"):
         detente.run(IRAN, draws=10, fixed={"leader.legacy_weight": float("nan")})
+    with pytest.raises(detente.InputError) as exc:
+        detente.run(IRAN, draws=10, fixed=[("leader.legacy_weight", 0.2)])  # type: ignore[arg-type]
+    assert str(exc.value) == "fixed: expected a mapping of parameter paths to numbers, got list"
 
 
 def test_set_reaches_defaults_the_file_leaves_out() -> None:

@@ -117,6 +117,11 @@ def check_parameters(scenario: Scenario, fixed: Mapping[str, float] | None) -> d
     """``fixed`` checked against the scenario: each path a parameter of the scenario (file paths,
     the defaults of what the file leaves out, ``coefficients.NAME``), each value a number inside
     its allowed range; an unknown path names the closest ones."""
+    if fixed is not None and not isinstance(fixed, Mapping):
+        got = type(fixed).__name__
+        raise InputError(
+            "fixed", None, f"expected a mapping of parameter paths to numbers, got {got}"
+        )
     out = dict(fixed or {})
     check_fixed(scenario, out, "fixed")
     return {k: float(v) for k, v in out.items()}
