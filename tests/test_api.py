@@ -90,6 +90,45 @@ def test_out_of_range_parameter_is_refused() -> None:
     assert str(exc.value) == "fixed: expected a mapping of parameter paths to numbers, got list"
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: detente.solve(3), "actors: expected a path to an actor table, got 3"),
+        (lambda: detente.backtest_deu(3), "file: expected a path, got 3"),
+        (lambda: detente.backtest_cases(3), "folder: expected a path, got 3"),
+        (lambda: detente.backtest_ties(None, cv=3), "train: expected a path, got None"),
+        (lambda: detente.outside_view(IRAN, ties=5), "ties: expected a path, got 5"),
+        (
+            lambda: detente.run(IRAN, draws=10, coefficients=5),
+            "coefficients: expected a path or a mapping, got 5",
+        ),
+        (lambda: detente.sweep(IRAN, [1, 2]), "--grid: expected PATH=a:b:n strings, got 1"),
+        (
+            lambda: detente.sweep(IRAN, {"leader.legacy_weight": "0.2"}),
+            "grid['leader.legacy_weight']: expected a list of numbers, got str",
+        ),
+        (
+            lambda: detente.sweep(IRAN, {"leader.legacy_weight": [0.1, True]}),
+            "grid['leader.legacy_weight']: expected numbers, got True",
+        ),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_named(call: Any, message: str) -> None:
+    """Not a TypeError from deep inside: the argument, what was expected, what it got."""
+    with pytest.raises(detente.InputError) as exc:
+        call()
+    assert str(exc.value) == message
+
+
+def test_a_grid_and_a_lens_may_be_given_bare() -> None:
+    """One ``PATH=a:b:n`` string is a grid of one axis, one lens a list of one (not of letters)."""
+    a = detente.sweep(IRAN, "leader.legacy_weight=0:1:3", draws=20)
+    b = detente.sweep(IRAN, {"leader.legacy_weight": np.linspace(0, 1, 3)}, draws=20)
+    assert a.table.equals(b.table) and len(a.table) == 3
+    one = detente.compare(IRAN, IRAN, lenses="author", draws=20)
+    assert one.to_dict() == detente.compare(IRAN, IRAN, lenses=["author"], draws=20).to_dict()
+
+
 def test_set_reaches_defaults_the_file_leaves_out() -> None:
     """pressure_scale, an event's scale and the coefficients have defaults; fixed reaches them."""
     scn = detente.load_scenario(IRAN)

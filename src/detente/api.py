@@ -59,15 +59,18 @@ CoefficientsLike = str | os.PathLike[str] | Mapping[str, Param] | None
 MAX_HORIZON = 240
 
 
+def as_path(name: str, value: object, expected: str = "a path") -> Path:
+    """``value`` as a path, or an :class:`InputError` naming the argument and what it got."""
+    if not isinstance(value, str | os.PathLike):
+        raise InputError(name, None, f"expected {expected}, got {value!r}")
+    return Path(value)
+
+
 def load_scenario(scenario: ScenarioLike) -> Scenario:
     """A scenario from a .yaml path (validated), or the :class:`Scenario` given."""
     if isinstance(scenario, Scenario):
         return scenario
-    if not isinstance(scenario, str | os.PathLike):
-        raise InputError(
-            "scenario", None, f"expected a path to a .yaml file or a Scenario, got {scenario!r}"
-        )
-    path = Path(scenario)
+    path = as_path("scenario", scenario, "a path to a .yaml file or a Scenario")
     if not path.exists():
         raise InputError(str(path), None, "no such file")
     if path.is_dir():
@@ -86,7 +89,7 @@ def load_actors(actors: str | os.PathLike[str]) -> ActorFile:
     """An actor table (.csv, .yaml or a DECIDE file), validated."""
     from detente.scenario.actors import load_actor_file
 
-    return load_actor_file(Path(actors))
+    return load_actor_file(as_path("actors", actors, "a path to an actor table"))
 
 
 def _coefficients(coefficients: CoefficientsLike) -> dict[str, Param] | None:
@@ -94,7 +97,7 @@ def _coefficients(coefficients: CoefficientsLike) -> dict[str, Param] | None:
         return None
     if isinstance(coefficients, Mapping):
         return dict(coefficients)
-    return load_coefficients(str(coefficients))
+    return load_coefficients(str(as_path("coefficients", coefficients, "a path or a mapping")))
 
 
 def _whole(name: str, value: object, low: int, high: int) -> int:
@@ -204,7 +207,8 @@ def compare(
     changes (a counterfactual). ``difference`` is the second's p minus the first's."""
     from detente.results import Comparison
 
-    lens_list = list(lenses)
+    # one lens given bare is a list of one (a string is not a list of its letters)
+    lens_list = [lenses] if isinstance(lenses, str | os.PathLike | Lens) else list(lenses)
     one = lens_list[0] if len(lens_list) == 1 else None
     pairs: list[tuple[ScenarioLike, LensLike, Mapping[str, float]]]
     if second is not None and len(lens_list) <= 1 and not fixed:
@@ -280,15 +284,31 @@ def sensitivity(
             raise InputError(scn.id, None, str(exc).removeprefix(f"{scn.id}: ")) from None
 
 
+def _numbers(where: str, values: Any) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+    """``values`` as a float array, each a real number (not a bool, not a string)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise InputError(where, None, f"expected a list of numbers, got {type(values).__name__}")
+    for v in values:
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+            raise InputError(where, None, f"expected numbers, got {v!r}")
+    return np.asarray(values, dtype=np.float64)
+
+
 def _axes(scn: Scenario, grid: Mapping[str, Sequence[float]] | Sequence[str]) -> list[Axis]:
     """The grid's axes, each path a parameter of the scenario and its ends inside its range."""
     from detente.analysis.sweep import Axis
 
     if isinstance(grid, Mapping):
-        axes = [Axis(str(k), np.asarray(list(v), dtype=np.float64)) for k, v in grid.items()]
+        axes = [Axis(str(k), _numbers(f"grid[{k!r}]", v)) for k, v in grid.items()]
     else:
+        specs = [grid] if isinstance(grid, str) else list(grid)
+        bad = [g for g in specs if not isinstance(g, str)]
+        if bad:
+            raise InputError("--grid", None, f"expected PATH=a:b:n strings, got {bad[0]!r}")
         try:
-            axes = [Axis.parse(g) for g in grid]
+            axes = [Axis.parse(g) for g in specs]
         except ValueError as exc:
             raise InputError("--grid", None, str(exc)) from None
     if not axes or any(len(a.values) == 0 for a in axes):
@@ -434,7 +454,7 @@ def discover(
 def ties_path(ties: str | os.PathLike[str] | None) -> Path | None:
     """The TIES file: the one given, else $DETENTE_TIES, else None."""
     if ties is not None:
-        return Path(ties)
+        return as_path("ties", ties)
     env = os.environ.get("DETENTE_TIES")
     return Path(env) if env else None
 
@@ -534,7 +554,7 @@ def backtest_deu(
     from detente.history.ensemble import backtest_ensemble, cross_validate, load_weights
     from detente.results import DeuBacktest
 
-    data = read_deu(Path(file), capability=capability)
+    data = read_deu(as_path("file", file), capability=capability)
     if cv is not None and model != "ensemble":
         raise InputError("--cv", None, "--cv goes with --model ensemble")
     if model == "ensemble":
@@ -586,7 +606,7 @@ def backtest_cases(
     _whole("horizon", horizon, 1, MAX_HORIZON)
     _whole("draws", draws, 10, 100_000)
     _whole("seed", seed, 0, MAX_SEED)
-    library = cases.load_library(Path(folder))
+    library = cases.load_library(as_path("folder", folder))
     names = [n.strip() for n in lenses if n.strip()]
     for name in names:
         _load_lens(name)
@@ -644,9 +664,11 @@ def backtest_ties(
             None,
             "give --test FILE, or --cv K to cross-validate on the --train file",
         )
-    train_df = ties_data.read_ties(Path(train))
+    train_df = ties_data.read_ties(as_path("train", train))
     if test is not None:
-        result: dict[str, Any] = dict(ties_data.backtest(train_df, ties_data.read_ties(Path(test))))
+        result: dict[str, Any] = dict(
+            ties_data.backtest(train_df, ties_data.read_ties(as_path("test", test)))
+        )
     else:
         assert cv is not None
         result = dict(ties_data.cross_validate(train_df, _whole("cv", cv, 2, 50)))
