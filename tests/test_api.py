@@ -111,6 +111,24 @@ def test_out_of_range_parameter_is_refused() -> None:
             lambda: detente.sweep(IRAN, {"leader.legacy_weight": [0.1, True]}),
             "grid['leader.legacy_weight']: expected numbers, got True",
         ),
+        (lambda: detente.tipping_point(IRAN, 3), "param: expected a parameter path, got 3"),
+        (
+            lambda: detente.tipping_point(IRAN, "leader.legacy_weight", target="0.5"),
+            "target: '0.5': expected a probability 0-1",
+        ),
+        (
+            lambda: detente.tipping_point(IRAN, "leader.legacy_weight", low="0", high=1),
+            "low: expected a number, got '0'",
+        ),
+        (lambda: detente.discover(IRAN, alpha="x"), "alpha: expected a number, got 'x'"),
+        (
+            lambda: detente.run(IRAN, draws=10, backend=3),
+            "backend: expected local, dask or a Backend, got 3",
+        ),
+        (
+            lambda: detente.solve(DATA / "eum-example.csv", q="x"),
+            "solve: ExpectedUtility: q = 'x', expected a probability 0-1",
+        ),
     ],
 )
 def test_an_argument_of_the_wrong_kind_is_named(call: Any, message: str) -> None:
@@ -169,6 +187,17 @@ def test_engine_options_out_of_range_are_refused() -> None:
 
     with pytest.raises(ValueError, match="max_turns = 0"):
         SpatialPolitics(max_turns=0)
+    # of another kind: the same message, not a TypeError from a comparison
+    with pytest.raises(ValueError, match="q = 'x', expected a probability 0-1"):
+        detente.ExpectedUtility(q="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rounds = 2.5, expected a whole number 0-10000"):
+        detente.ExpectedUtility(rounds=2.5)  # type: ignore[arg-type]
+    from detente.engines.exchange import Exchange
+
+    with pytest.raises(
+        ValueError, match="Exchange: rounds = '3', expected a whole number 0 or more"
+    ):
+        Exchange(rounds="3")  # type: ignore[arg-type]
     with pytest.raises(detente.InputError, match="q = 7"):
         detente.solve(DATA / "eum-example.csv", q=7.0)
 

@@ -109,6 +109,23 @@ def _whole(name: str, value: object, low: int, high: int) -> int:
     return int(value)
 
 
+def _real(name: str, value: object, low: float, high: float) -> float:
+    """A real-number option inside [low, high] (no bool, no string, no NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise InputError(name, None, f"expected a number, got {value!r}")
+    if not low <= float(value) <= high:
+        raise InputError(name, None, f"{value!r}: expected a number {low:g}-{high:g}")
+    return float(value)
+
+
+def _probability(name: str, value: object) -> float:
+    """A probability option, 0 to 1."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        if 0.0 <= float(value) <= 1.0:
+            return float(value)
+    raise InputError(name, None, f"{value!r}: expected a probability 0-1")
+
+
 def _run_options(draws: int, seed: int, horizon: int | None) -> None:
     _whole("draws", draws, 1, MAX_DRAWS)
     _whole("seed", seed, 0, MAX_SEED)
@@ -134,6 +151,8 @@ def check_parameters(scenario: Scenario, fixed: Mapping[str, float] | None) -> d
 def backend_of(backend: BackendLike, scheduler: str | None = None) -> Iterator[Backend]:
     """A backend by name (closed on exit) or the one given (left open)."""
     if backend is not None and not isinstance(backend, str):
+        if not callable(getattr(backend, "map", None)):
+            raise InputError("backend", None, f"expected local, dask or a Backend, got {backend!r}")
         yield backend
         return
     name = backend or "local"
@@ -376,13 +395,14 @@ def tipping_point(
 
     scn = load_scenario(scenario)
     _run_options(draws, seed, horizon)
-    if isinstance(target, bool) or not 0.0 <= target <= 1.0:
-        raise InputError("target", None, f"{target!r}: expected a probability 0-1")
+    _probability("target", target)
+    if not isinstance(param, str):
+        raise InputError("param", None, f"expected a parameter path, got {param!r}")
     ranges = parameter_ranges(scn)
     if param not in ranges:
         check_parameters(scn, {param: 0.0})  # names the closest parameters
-    lo = ranges[param].low if low is None else float(low)
-    hi = ranges[param].high if high is None else float(high)
+    lo = ranges[param].low if low is None else _real("low", low, -math.inf, math.inf)
+    hi = ranges[param].high if high is None else _real("high", high, -math.inf, math.inf)
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
         raise InputError(
             param, None, "give a finite search interval with low and high (low < high)"
@@ -433,8 +453,9 @@ def discover(
 
     scn = load_scenario(scenario)
     _run_options(draws, seed, horizon)
-    if isinstance(threshold, bool) or not 0.0 <= threshold <= 1.0:
-        raise InputError("threshold", None, f"{threshold!r}: expected a probability 0-1")
+    _probability("threshold", threshold)
+    _real("alpha", alpha, -math.inf, math.inf)
+    _real("min_support", min_support, -math.inf, math.inf)
     if not (0.0 < alpha < 0.5 and 0.0 < min_support < 1.0):
         raise InputError("alpha", None, "expected 0 < alpha < 0.5 and 0 < min_support < 1")
     return discover_scenario(

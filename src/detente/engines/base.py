@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -175,3 +176,15 @@ def clip_to_veto(forecast: FloatArray, position: FloatArray, veto: BoolArray | N
         return forecast
     vpos = position[:, veto]
     return np.asarray(np.clip(forecast, vpos.min(axis=-1), vpos.max(axis=-1)))
+
+
+def check_count(owner: str, name: str, value: object, low: int, high: int | None = None) -> None:
+    """An engine's whole-number option (rounds, turns) inside [low, high]: out of range or of
+    another kind it would give numbers without meaning, so it is a ValueError naming it."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Integral)
+        or not (low <= int(value) and (high is None or int(value) <= high))
+    ):
+        span = f"{low} or more" if high is None else f"{low}-{high}"
+        raise ValueError(f"{owner}: {name} = {value!r}, expected a whole number {span}")

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from numbers import Real
 from typing import Any, Literal
 
 import numpy as np
@@ -46,6 +47,7 @@ from detente.engines.base import (
     Engine,
     EngineResult,
     FloatArray,
+    check_count,
     clip_to_veto,
     weighted_mean,
     weighted_median,
@@ -279,15 +281,15 @@ class ExpectedUtility(Engine):
         # probabilities and counts: out of range they give numbers without meaning, not an error
         for name in ("q", "t"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not 0.0 <= value <= 1.0:
+            real = isinstance(value, Real) and not isinstance(value, bool)
+            if not (real and 0.0 <= float(value) <= 1.0):
                 raise ValueError(f"ExpectedUtility: {name} = {value!r}, expected a probability 0-1")
         if self.variant == "scholz-code" and self.q != 1.0:
             raise ValueError("ExpectedUtility: q applies to the published variant only (Q = 1)")
-        if self.rounds is not None and not 0 <= self.rounds <= 10_000:
-            raise ValueError(f"ExpectedUtility: rounds = {self.rounds!r}, expected 0-10000")
-        if not 1 <= self.max_rounds <= 10_000:
-            raise ValueError(f"ExpectedUtility: max_rounds = {self.max_rounds!r}, expected 1-10000")
-        if not self.tol > 0:
+        if self.rounds is not None:
+            check_count("ExpectedUtility", "rounds", self.rounds, 0, 10_000)
+        check_count("ExpectedUtility", "max_rounds", self.max_rounds, 1, 10_000)
+        if isinstance(self.tol, bool) or not isinstance(self.tol, Real) or not self.tol > 0:
             raise ValueError(f"ExpectedUtility: tol = {self.tol!r}, expected > 0")
 
     @property

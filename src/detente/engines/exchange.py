@@ -40,6 +40,7 @@ from detente.engines.base import (
     Engine,
     EngineResult,
     FloatArray,
+    check_count,
     clip_to_veto,
     weighted_mean,
 )
@@ -213,8 +214,7 @@ class Exchange(Engine):
     name = "exchange"
 
     def __init__(self, rounds: int = DEFAULT_ROUNDS) -> None:
-        if rounds < 0:
-            raise ValueError("rounds must be 0 or more")
+        check_count("Exchange", "rounds", rounds, 0)
         self.rounds = rounds
 
     def solve(self, actors: ActorArrays) -> EngineResult:

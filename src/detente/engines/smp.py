@@ -40,6 +40,7 @@ from detente.engines.base import (
     Engine,
     EngineResult,
     FloatArray,
+    check_count,
     weighted_mean,
 )
 
@@ -624,8 +625,7 @@ class SpatialPolitics(Engine):
     name = "smp"
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_turns, bool) or not 1 <= self.max_turns <= 10_000:
-            raise ValueError(f"SpatialPolitics: max_turns = {self.max_turns!r}, expected 1-10000")
+        check_count("SpatialPolitics", "max_turns", self.max_turns, 1, 10_000)
 
     def solve(self, actors: ActorArrays) -> EngineResult:
         res = self.solve_nd(SpatialActors.from_arrays(actors))
