@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import runpy
 import subprocess
 import sys
@@ -319,3 +321,20 @@ def test_the_api_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("DETENTE_TOUR_OUT", str(tmp_path))
     runpy.run_path(str(ROOT / "examples" / "api_tour.py"), run_name="__main__")
     assert (tmp_path / "tour.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_python_in_the_readme_and_the_api_guide_runs() -> None:
+    """Every ```python block of README.md, and the first of docs/api.md, as written (the other
+    blocks of the docs are prompts and shapes, not programs)."""
+    blocks = re.findall(
+        r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S
+    )
+    guide = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks.append(re.findall(r"```python\n(.*?)```", guide, re.S)[0])
+    assert len(blocks) == 3
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    for code in blocks:
+        r = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert r.returncode == 0, f"{code}\n{r.stderr[-2000:]}"
