@@ -305,6 +305,13 @@ def test_a_value_dated_after_the_as_of_month_is_refused() -> None:
     with pytest.raises(InputError, match="dated 2020-06, after the as-of month"):
         run_scenario(scn, draws=10, as_of="2020-03")
     run_scenario(scn, draws=10, as_of="2020-06")
+    # a run from the start (no as-of given) stands at the start: the same rule
+    with pytest.raises(InputError) as exc:
+        run_scenario(scn, draws=10)
+    assert str(exc.value) == (
+        f"{scn.id}: economy.evasion_max: dated 2020-06, after the start {scn.start}: "
+        "a forecast from the start cannot use it"
+    )
 
 
 def test_a_pressure_phase_announced_later_is_unknown_and_the_one_before_goes_on() -> None:

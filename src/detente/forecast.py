@@ -369,6 +369,9 @@ def as_of_index(scenario: Scenario, as_of: str | None, where: str = "--as-of") -
     """The as-of month's index from the start (0 when None), checked against the scenario, and
     no value of the scenario dated after it."""
     if as_of is None:
+        _check_dated(
+            scenario, scenario.start_month, f"the start {scenario.start}", "from the start"
+        )
         return 0
     try:
         month = parse_month(as_of)
@@ -382,18 +385,24 @@ def as_of_index(scenario: Scenario, as_of: str | None, where: str = "--as-of") -
         raise InputError(
             where, None, f"{as_of} is after the scenario's horizon (its last month is {last})"
         )
+    _check_dated(scenario, month, f"the as-of month {as_of}", f"as of {as_of}")
+    return a
+
+
+def _check_dated(scenario: Scenario, month: int, after: str, forecast: str) -> None:
+    """No number the run uses is dated after ``month`` (a forecast then could not have known
+    it); numbers inside events and phases announced later are not used, so not checked."""
     unseen = _unseen_prefixes(scenario, month)
     for path, param, _ in iter_params(scenario):
+        if param.dated is None or parse_month(param.dated) <= month:
+            continue
         if any(path.startswith(prefix) for prefix in unseen):
             continue  # inside an event or phase not yet announced: the run does not use it
-        if param.dated is not None and parse_month(param.dated) > month:
-            raise InputError(
-                scenario.id,
-                path,
-                f"dated {param.dated}, after the as-of month {as_of}: a forecast as of "
-                f"{as_of} cannot use it",
-            )
-    return a
+        raise InputError(
+            scenario.id,
+            path,
+            f"dated {param.dated}, after {after}: a forecast {forecast} cannot use it",
+        )
 
 
 def _unseen_prefixes(scenario: Scenario, month: int) -> list[str]:
