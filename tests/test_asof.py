@@ -314,6 +314,25 @@ def test_a_value_dated_after_the_as_of_month_is_refused() -> None:
     )
 
 
+def test_the_analyses_from_the_start_refuse_a_later_number_too() -> None:
+    """Sweeps, Sobol sensitivity and the fit's cases run from the start, as a plain run does."""
+    import detente
+    from detente.history.fit import prepare
+    from detente.scenario.sample import load_coefficients
+
+    data = copy.deepcopy(NEUTRAL)
+    data["economy"]["evasion_max"]["dated"] = "2020-06"
+    scn = parse_scenario(data, "x")
+    message = "dated 2020-06, after the start"
+    with pytest.raises(InputError, match=message):
+        detente.sweep(scn, {"pressure_scale": [0.0, 1.0]}, draws=10)
+    with pytest.raises(InputError, match=message):
+        detente.sensitivity(scn, samples=8)
+    data["outcome"] = {"talks": False, "kind": "none", "source": "test"}  # a case of the library
+    with pytest.raises(InputError, match=message):
+        prepare([parse_scenario(data, "x")], load_coefficients(None), draws=4)
+
+
 def test_a_pressure_phase_announced_later_is_unknown_and_the_one_before_goes_on() -> None:
     data = copy.deepcopy(NEUTRAL)
     unknown = run(data, as_of="2020-03")  # the finance phase from 2020-06 is not yet announced

@@ -17,7 +17,13 @@ import numpy as np
 
 from detente.backends import Backend, LocalBackend, Progress
 from detente.engines.base import FloatArray
-from detente.forecast import DEFAULT_CHUNK_ROWS, DEFAULT_SEED, p_talks_chunk, split_rows
+from detente.forecast import (
+    DEFAULT_CHUNK_ROWS,
+    DEFAULT_SEED,
+    as_of_index,
+    p_talks_chunk,
+    split_rows,
+)
 from detente.limits import check_run
 from detente.scenario.coercion import Scenario
 from detente.scenario.sample import Lens, all_params
@@ -148,6 +154,7 @@ def scenario_sensitivity(
     so the analysis sees exactly the uncertainty the scenario states. Numbers given as a point
     stay at their value.
     """
+    as_of_index(scn, None)  # from the start: no number dated after it
     months = horizon if horizon is not None else scn.horizon
     params = all_params(scn, lens)
     uncertain = [path for path, (p, _) in params.items() if p.is_uncertain]

@@ -14,6 +14,7 @@ from detente.forecast import (
     DEFAULT_CHUNK_ROWS,
     DEFAULT_SEED,
     Chunk,
+    as_of_index,
     conditional,
     simulate_chunk,
     summarise,
@@ -108,6 +109,7 @@ def run_sweep(
     """
     import pandas as pd  # heavy: imported where used
 
+    as_of_index(scn, None)  # from the start: no number dated after it
     months = horizon if horizon is not None else scn.horizon
     # the caps on factions and months, and one chunk's working memory (each point keeps only
     # P(talks)); the draws of the other numbers are held once

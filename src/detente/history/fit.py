@@ -37,7 +37,7 @@ from detente.dynamics.coefficients import Coefficients
 from detente.dynamics.inputs import CaseInputs
 from detente.dynamics.simulate import State, choose_month_major, month_major, simulate_state
 from detente.engines.base import FloatArray
-from detente.forecast import make_stance_engine
+from detente.forecast import as_of_index, make_stance_engine
 from detente.history.cases import talks_index
 from detente.scenario.coercion import Scenario
 from detente.scenario.params import Param
@@ -109,6 +109,7 @@ def prepare(
         seen = observed(scn)
         if seen is None:
             continue
+        as_of_index(scn, None)  # as of the start: no number dated after it
         v = draw_params(scn, draws, seed, coefficients=base)
         inputs = build_case(scn, v, scn.horizon + 1, 0)
         state = simulate_state(inputs, build_coefficients(v), make_stance_engine(scn))
