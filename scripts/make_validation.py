@@ -325,7 +325,10 @@ forecast counts months from it (`docs/model.md`, "As-of runs"). Outcome: 1 if th
 **direct** talks with the sender within h months after the start month (mediated talks, or talks
 later, count 0). Baselines: the library's base rate, leave-one-case-out (each case forecast from
 the other cases' outcomes), and the TIES outside view (its probability of acquiescence or
-settlement: a proxy, since TIES does not code talks). Left out, with nothing to forecast as of
+settlement: a proxy, since TIES does not code talks), also as of each case's start: it learns only
+from the TIES episodes whose outcome was on record by then (ended, or last seen going on), so a
+case's own episode and every later one are out of it; a case with fewer than 30 such episodes has
+none. Left out, with nothing to forecast as of
 the end of the start month: {excluded}.
 
 | forecaster | Brier score | log loss |

@@ -154,3 +154,44 @@ def test_outside_view_cli_and_run(tmp_path: Path) -> None:
     assert "Outside view: give --ties FILE" in plain.stdout
     none = detente("outside-view", ROOT / "tests" / "data" / "neutral.yaml", "--ties", SHARED)
     assert none.returncode == 2 and "no outside_view block" in none.stderr
+
+
+def test_when_an_outcome_was_on_record_by_hand() -> None:
+    """Its end (December when the month is missing), else when last seen going on, else the
+    latest such month in the file."""
+    df = pd.DataFrame(
+        {"endyear": [2000, 2000, np.nan, np.nan, 1990],
+         "endmonth": [3, np.nan, np.nan, np.nan, 13],  # 13: no month of the year
+         "ongoingasofyear": [np.nan, np.nan, 2003, np.nan, np.nan],
+         "ongoingasofmonth": [np.nan, np.nan, 6, np.nan, np.nan]}
+    )  # fmt: skip
+    month = ties.known_month(df).tolist()
+    assert month == [2000 * 12 + 2, 2000 * 12 + 11, 2003 * 12 + 5, 2003 * 12 + 5, 1990 * 12 + 11]
+    assert len(ties.known_by(df, 2000 * 12 + 1)) == 1  # by 2000-02: the one ended in 1990
+    assert len(ties.known_by(df, 2000 * 12 + 2)) == 2  # ... and the one ended 2000-03
+    assert len(ties.known_by(df, 2003 * 12 + 5)) == 5
+
+
+@needs_shared
+def test_the_outside_view_as_of_a_month_sees_no_later_episode() -> None:
+    """Iran 1979: the US sanctions over the hostages (TIES 1979111201, ended 1981) and every
+    episode ended after 1979-11 are out of its reference class and of the model."""
+    import detente
+
+    df = ties.read_ties(SHARED)
+    iran = ROOT / "examples" / "cases" / "iran-1979.yaml"
+    view = detente.outside_view(iran, ties=SHARED).to_dict()
+    assert view["as_of"] == "1979-11"
+    known = ties.known_by(df, 1979 * 12 + 10)
+    assert view["n_train"] == int(ties.outcome(known).notna().sum()) < 713
+    later = set(df["caseid"].astype(str)) - set(known["caseid"].astype(str))
+    assert "1979111201" in later and not later & set(view["caseids"])
+    # as of a later month the class may take it: the same file, a different answer
+    after = detente.outside_view(iran, ties=SHARED, as_of="1982-01").to_dict()
+    assert after["n_train"] > view["n_train"]
+    # too few episodes on record for a reference class: said, not computed
+    early = detente.outside_view(ROOT / "examples" / "cases" / "yugoslavia-1948.yaml", ties=SHARED)
+    assert early.missing == (
+        "5 coded TIES episodes were on record by 1948-06 (fewer than k = 30): "
+        "no outside view as of then"
+    )

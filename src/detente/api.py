@@ -27,14 +27,16 @@ from detente.backends import Backend, Progress, make_backend
 from detente.defaults import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED
 from detente.engines import ENGINE_NAMES
 from detente.errors import InputError
-from detente.forecast import Forecast, run_scenario
-from detente.scenario.coercion import Scenario
+from detente.forecast import Forecast, as_of_index, run_scenario
+from detente.scenario.coercion import Scenario, format_month
 from detente.scenario.coercion import load_scenario as _load_scenario_file
 from detente.scenario.params import Param
 from detente.scenario.sample import Lens, check_fixed, load_coefficients, parameter_ranges
 from detente.scenario.sample import load_lens as _load_lens
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from detente.analysis.sensitivity import ScenarioSensitivity
     from detente.analysis.sweep import Axis
     from detente.engines.eum import Variant
@@ -481,15 +483,22 @@ def ties_path(ties: str | os.PathLike[str] | None) -> Path | None:
 
 
 def outside_view(
-    scenario: ScenarioLike, *, ties: str | os.PathLike[str] | None = None, k: int = 30
+    scenario: ScenarioLike,
+    *,
+    ties: str | os.PathLike[str] | None = None,
+    k: int = 30,
+    as_of: str | None = None,
 ) -> OutsideView:
     """Base rates (``detente outside-view``): how the ``k`` TIES episodes most like the
-    scenario's ``outside_view`` profile ended, and a logistic model fitted on TIES. Without a
-    profile or a TIES file (``ties``, else $DETENTE_TIES) the result says what is ``missing``."""
+    scenario's ``outside_view`` profile ended, and a logistic model fitted on TIES, both from the
+    episodes whose outcome was on record by the as-of month (default: the start). Without a
+    profile, a TIES file (``ties``, else $DETENTE_TIES) or ``k`` such episodes, the result says
+    what is ``missing``."""
     from detente.results import OutsideView
 
     scn = load_scenario(scenario)
     _whole("k", k, 5, 500)
+    month = scn.start_month + as_of_index(scn, as_of)
     path = ties_path(ties)
     if scn.outside_view is None:
         return OutsideView(scn.id, {"missing": f"{scn.id} has no outside_view block"})
@@ -499,9 +508,30 @@ def outside_view(
         )
     from detente.history import ties as ties_data
 
-    df = ties_data.read_ties(path)
-    view = ties_data.outside_view(df, ties_data.profile(scn.outside_view), k)
-    return OutsideView(scn.id, {"ties": str(path), **view.to_dict()})
+    doc = outside_doc(ties_data.read_ties(path), scn, month, k)
+    return OutsideView(scn.id, {"ties": str(path), **doc})
+
+
+def outside_doc(df: pd.DataFrame, scn: Scenario, month: int, k: int = 30) -> dict[str, Any]:
+    """The outside view of ``scn`` (which has an ``outside_view`` block) from the TIES episodes
+    on record by ``month``: a forecaster then could not learn from an episode still going on or
+    ended later, the scenario's own among them. Fewer than ``k`` coded episodes, or episodes that
+    all ended alike, give no reference class and no model: ``missing`` says so."""
+    from detente.history import ties as ties_data
+
+    assert scn.outside_view is not None
+    when = format_month(month)
+    known = ties_data.known_by(df, month)
+    y = ties_data.outcome(known).dropna()
+    if len(y) < k or y.nunique() < 2:
+        why = f"fewer than k = {k}" if len(y) < k else "all ended alike"
+        return {
+            "as_of": when,
+            "missing": f"{len(y)} coded TIES episodes were on record by {when} ({why}): "
+            "no outside view as of then",
+        }
+    view = ties_data.outside_view(known, ties_data.profile(scn.outside_view), k)
+    return {"as_of": when, **view.to_dict()}
 
 
 def _variant(name: str) -> Variant:
@@ -635,11 +665,13 @@ def backtest_cases(
     outside = None
     if tpath is not None:
         df = ties_data.read_ties(tpath)
-        outside = {
-            scn.id: ties_data.outside_view(df, ties_data.profile(scn.outside_view)).model_p
+        # each case as of its start, as the model forecasts it
+        docs = {
+            scn.id: outside_doc(df, scn, scn.start_month)
             for _, scn in library
             if scn.outside_view is not None
         }
+        outside = {i: float(d["model_p"]) for i, d in docs.items() if "missing" not in d}
     coefs = _coefficients(coefficients)
     results = cases.run_library(library, horizon, draws, seed, outside, progress, origins, coefs)
     doc: dict[str, Any] = dict(cases.score_library(results))

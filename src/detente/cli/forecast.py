@@ -92,7 +92,7 @@ def run(
             as_of=as_of,
             coefficients=coefficients,
         )
-    view = api.outside_view(scn, ties=ties_file)
+    view = api.outside_view(scn, ties=ties_file, as_of=as_of)
     doc = forecast.to_dict()
     doc["outside_view"] = view.to_dict()
     if plot is not None:
@@ -202,7 +202,7 @@ def print_outside(view: OutsideView) -> None:
         f"Outside view (TIES): of the {v['n']} most similar coded episodes, "
         f"{v['successes']} ({share}) ended in target acquiescence or a negotiated settlement; "
         f"a logistic model on TIES ({v['n_train']} episodes) gives {v['model_p']:.2f} "
-        f"(base rate {v['base_rate']:.2f})."
+        f"(base rate {v['base_rate']:.2f}); episodes on record by {v['as_of']}."
     )
 
 
@@ -357,12 +357,15 @@ def outside_view(
     ],
     ties_file: TiesOpt = None,
     k: Annotated[int, typer.Option(min=5, max=500, help="Size of the reference class.")] = 30,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Base rates: how the TIES episodes most like this one ended, and a model fitted on TIES."""
+    """Base rates: how the TIES episodes most like this one ended, and a model fitted on TIES.
+
+    Only the episodes whose outcome was on record by the as-of month (default: the start)."""
     from detente import api
 
-    view = api.outside_view(scenario, ties=ties_file, k=k)
+    view = api.outside_view(scenario, ties=ties_file, k=k, as_of=as_of)
     if view.missing is not None:
         fail(view.missing)
     if as_json:
@@ -433,7 +436,7 @@ def report(
                 scn, horizon=months, seed=seed, lens=lens_model, coefficients=coefficients
             )
             tick(1)
-    view = api.outside_view(scn, ties=ties_file)
+    view = api.outside_view(scn, ties=ties_file, as_of=as_of)
     page = build_report(
         forecast,
         sens,

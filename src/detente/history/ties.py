@@ -9,9 +9,10 @@ Only features knowable when pressure starts are used: who sends, through which i
 whether a threat came first, the sender's commitment, carrots, the sanction types and the issues,
 and the anticipated cost to the target. Never the realised costs or the duration.
 
-This module is the probabilistic model and its backtest (``detente backtest ties``). Mapping a
-scenario to TIES features (``detente outside-view``) needs the meaning of each code, from the
-TIES manual; it is not built yet.
+This module is the probabilistic model and its backtest (``detente backtest ties``), and the
+outside view of a scenario (``detente outside-view``), whose ``outside_view`` block states its
+features (:func:`profile`). A forecast as of a month learns only from the episodes whose outcome
+was on record by then (:func:`known_by`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ FEATURES = (
     + [f"issue_{i}" for i in ISSUE_CODES]
 )
 
+#: When an episode's outcome was on record: its end, or, for an episode still going on, the
+#: date its coders last saw it so.
+DATES = ("endyear", "endmonth", "ongoingasofyear", "ongoingasofmonth")
 REQUIRED = (
     "caseid", "primarysender", "sender2", "institution", "threat", "imposition", "scommit",
     "carrots", "anticipatedtargetcosts", "sanctiontype", "sanctiontypethreat", "issue1", "issue2",
@@ -73,10 +77,32 @@ def read_ties(path: str | Path) -> pd.DataFrame:
         raise InputError(str(p), None, "no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(str(p), None, f"not a CSV file ({exc})") from None
-    missing = [c for c in REQUIRED if c not in df.columns]
+    missing = [c for c in (*REQUIRED, *DATES) if c not in df.columns]
     if missing:
         raise InputError(str(p), "header", f"missing TIES columns {missing}")
     return df
+
+
+def known_month(df: pd.DataFrame) -> pd.Series:
+    """The month (year * 12 + month - 1, as :func:`detente.scenario.coercion.parse_month`) by
+    which each episode's outcome was on record: its end, or, without one, when its coders last saw
+    it going on; a missing month is December (the latest the year allows). An episode with
+    neither date counts from the latest such month in the file, when the coding was done."""
+
+    def month(year: str, mon: str) -> pd.Series:
+        y = pd.to_numeric(df[year], errors="coerce")
+        m = pd.to_numeric(df[mon], errors="coerce").where(lambda v: v.between(1, 12), 12)
+        return y * 12 + m - 1
+
+    end, seen = month("endyear", "endmonth"), month("ongoingasofyear", "ongoingasofmonth")
+    known = end.fillna(seen)
+    return known.fillna(known.max())
+
+
+def known_by(df: pd.DataFrame, month: int) -> pd.DataFrame:
+    """The episodes whose outcome was on record by ``month``: all a forecaster then could learn
+    from (an episode still going on, or ended later, is hindsight)."""
+    return df[(known_month(df) <= month).to_numpy()]
 
 
 def outcome(df: pd.DataFrame) -> pd.Series:

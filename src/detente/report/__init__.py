@@ -139,7 +139,8 @@ def _outside(view: dict[str, Any] | None) -> str:
         f"(<b>{view['share']:.2f}</b>, 90% interval {view['lo']:.2f} - {view['hi']:.2f}) ended in "
         "target acquiescence or a negotiated settlement; a logistic model fitted on TIES "
         f"({view['n_train']} episodes) gives <b>{view['model_p']:.2f}</b> (base rate "
-        f"{view['base_rate']:.2f}). TIES codes how episodes ended, not whether the target talked: "
+        f"{view['base_rate']:.2f}), from the episodes on record by {_e(view['as_of'])}. "
+        "TIES codes how episodes ended, not whether the target talked: "
         "read it as the outside view of success, beside the model's inside view of talks.</p>"
     )
 
