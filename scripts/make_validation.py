@@ -242,7 +242,7 @@ def main() -> None:
     plot = Path(args.output).with_name("calibration.png")
     lib = detente(
         "backtest", "cases", "examples/cases", "--ties", args.ties, "--plot", str(plot), "--force",
-        "--origins", "6", "--cv", "--lenses", "author,proponent",
+        "--origins", "6", "--cv", "--lenses", "author,proponent", "--forward",
     )  # fmt: skip
     cvd = lib["cv"]
     fitted = fitted_table()
@@ -292,6 +292,29 @@ def main() -> None:
         for t in lenses.get("telling_cases", [])
     )
     pool = pool_text(cvd.get("pooled"))
+    fwd = lib["forward"]
+    fwd_by_h = "\n".join(
+        f"| {h} | {v['n']} | {v['brier']:.3f} [{v['brier_ci'][0]:.3f}-{v['brier_ci'][1]:.3f}]"
+        f" | {v['log_loss']:.3f} | {v['base_rate_brier']:.3f} | {v['unfitted_brier']:.3f}"
+        f" | {cvd['by_horizon'][h]['brier']:.3f} |"
+        for h, v in fwd["by_horizon"].items()
+    )
+    fk = str(fwd["horizon"])
+    better = fwd["brier"] < fwd["by_horizon"][fk]["unfitted_brier"]
+    fwd_verdict = (
+        f"Within {fk} months, fitted forward: Brier {fwd['brier']:.3f}, against "
+        f"{fwd['unfitted_brier']:.3f} for the a-priori coefficients and "
+        f"{fwd['base_rate_brier']:.3f} for the base rate so far: forward in time, fitting "
+        + ("improves on" if better else "does not improve on")
+        + " the a-priori values"
+        + (", and both beat the base rate." if fwd["unfitted_brier"] < fwd["base_rate_brier"]
+           else ".")
+    )  # fmt: skip
+    fwd_by_o = "\n".join(
+        f"| {o} | {v['n']} | {v['brier']:.3f} | {v['base_rate_brier']:.3f}"
+        f" | {v['unfitted_brier']:.3f} |"
+        for o, v in fwd.get("by_origin", {}).items()
+    )
     n_lib = lib["n_cases"] + len(lib.get("excluded", {}))
     text = f"""# Validation: the outside view and the case library
 
@@ -424,6 +447,28 @@ cases with the largest squared error:
 {cv_cases}
 
 Largest misses out of sample: {misses}.
+
+## Judged forward in time
+
+`--forward` (same command): each case forecast as it could have been at its as-of month, with the
+coefficients fitted on the library's record at the end of that month only. A case that had
+started counts with its first talks if they had come by then, else as no talks through then; a
+case not yet started counts for nothing; with nothing on record the a-priori values are used. The
+base rate is that of the cases whose answer was settled by then (Laplace's rule, (k + 1) /
+(n + 2)). Unlike leave-one-out, no later case's outcome is seen; the early cases are forecast
+from little or nothing.
+
+| within (months) | cases | Brier, fitted forward [90% interval] | log loss | base rate so far | a-priori coefficients | leave-one-out (above) |
+|---|---|---|---|---|---|---|
+{fwd_by_h}
+
+{fwd_verdict}
+
+By origin (within {fwd["horizon"]} months):
+
+| months after the start | forecasts | Brier, fitted forward | base rate so far | a-priori coefficients |
+|---|---|---|---|---|
+{fwd_by_o}
 
 ## The two theses, weighed by evidence
 

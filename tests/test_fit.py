@@ -177,3 +177,73 @@ def test_the_shipped_fit_belongs_to_the_shipped_library() -> None:
     assert meta["cases"] == len(files) and meta["converged"] is True
     weights = meta["lens_weights"]
     assert set(weights) == {"author", "proponent"} and sum(weights.values()) == pytest.approx(1)
+
+
+def test_the_record_at_a_month_by_hand() -> None:
+    """Cases 0 and 2 talk in month 1, case 1 never, case 3 in month 3; case 2 starts two months
+    after the others. At the end of month 2: case 0 has talked, case 1 and case 3 had no talks
+    through month 2 (censored there), case 2 had only just started (nothing on record)."""
+    from detente.history.cases import load_library
+
+    library = [scn for _, scn in load_library(_library_at(_small_library()))]
+    batch = fitting.Batch.of(fitting.prepare(library, apriori_coefficients(), draws=4))
+    assert (batch.kinds, batch.months) == (["direct", "censored", "direct", "direct"], [1, 6, 1, 3])
+    s = library[0].start_month
+    known, keep = crossval.record_by(batch, [s, s, s + 2, s], s + 2)
+    assert known.kinds == ["direct", "censored", "censored", "censored"]
+    assert known.months == [1, 2, 0, 2] and keep.tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert batch.kinds[1:] == ["censored", "direct", "direct"]  # the library's own is untouched
+
+
+def _library_at(cases: list[dict[str, Any]], folder: Path | None = None) -> Path:
+    import tempfile
+
+    return _library(folder or Path(tempfile.mkdtemp()), cases)
+
+
+def _ten_years_later(c: dict[str, Any]) -> dict[str, Any]:
+    """The same case, every month of it ten years later."""
+    return yaml.safe_load(yaml.safe_dump(c).replace("2020-", "2030-"))
+
+
+def test_forward_never_sees_a_later_outcome(tmp_path: Path) -> None:
+    """Two cases from 2020, two from 2030: flipping a 2030 outcome leaves every 2020 forecast as
+    it was, and flipping a 2020 outcome (on record by 2030) moves the 2030 forecasts."""
+    from detente.history.cases import load_library
+
+    early = _small_library()[:2]
+    late = [{**_ten_years_later(c), "id": f"late{k}"} for k, c in enumerate(_small_library()[2:])]
+
+    def run(cases: list[dict[str, Any]], name: str) -> dict[str, crossval.CvCase]:
+        lib = load_library(_library(tmp_path / name, cases))
+        return {r.id: r for r in crossval.forward(lib, draws=20, fit_draws=8, max_iter=15)}
+
+    base = run(early + late, "base")
+    flipped_late = copy.deepcopy(late)
+    flipped_late[1]["outcome"] = {**NO_TALKS, "source": "test"}
+    later = run(early + flipped_late, "late")
+    for i in ("case0", "case1"):
+        assert later[i].p == base[i].p and later[i].base_rate == base[i].base_rate
+    assert base["case0"].p == base["case0"].unfitted  # nothing was on record in 2020-01
+    assert base["case0"].base_rate == {h: 0.5 for h in base["case0"].base_rate}
+    flipped_early = copy.deepcopy(early)
+    flipped_early[1]["outcome"] = {**TALKS_IN_MONTH_1, "source": "test"}
+    earlier = run(flipped_early + late, "early")
+    assert earlier["late0"].p != base["late0"].p
+    assert earlier["late0"].base_rate != base["late0"].base_rate
+
+
+def test_backtest_cases_cli_out_of_sample_and_forward(tmp_path: Path) -> None:
+    folder = _library(tmp_path / "lib", _small_library())
+    args = ("backtest", "cases", folder, "--cv", "--forward", "--draws", "20", "--fit-draws", "8")
+    r = detente(*args, "--json", "--no-store")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    fw, cv = doc["forward"], doc["cv"]
+    assert fw["n"] == cv["n"] == 4 and set(fw["by_horizon"]) == {"6", "12", "24", "36"}
+    assert all(set(c["base_rate"]) == set(c["p"]) for c in fw["cases"])
+    assert all("base_rate" not in c for c in cv["cases"])  # the leave-one-out JSON as it was
+    # all four start together: nothing is on record at their start, so forward is a-priori
+    assert all(c["p"] == c["unfitted"] for c in fw["cases"])
+    text = detente(*args, "--no-store")
+    assert text.returncode == 0 and "Forward in time" in text.stdout

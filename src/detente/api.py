@@ -647,9 +647,12 @@ def backtest_cases(
     coefficients: CoefficientsLike = None,
     progress: Progress | None = None,
     cv_progress: Progress | None = None,
+    forward: bool = False,
 ) -> CasesBacktest:
     """The coercion model on every case with an outcome, as of its start; Brier score against
-    the base rate; with ``cv``, out of sample (coefficients refitted without each case)."""
+    the base rate; with ``cv``, out of sample (coefficients refitted without each case); with
+    ``forward``, forward in time (coefficients fitted on the library's record at each case's
+    as-of month, beside the base rate of the cases settled by then)."""
     from detente.history import cases, crossval
     from detente.history import ties as ties_data
     from detente.results import CasesBacktest
@@ -687,6 +690,17 @@ def backtest_cases(
             progress=cv_progress,
         )
         doc["cv"] = crossval.summarise(cv_rows, horizon, outside)
+    if forward:
+        rows = crossval.forward(
+            library,
+            draws=draws,
+            seed=seed,
+            fit_draws=fit_draws,
+            origins=origins,
+            horizon=horizon,
+            progress=cv_progress,
+        )
+        doc["forward"] = crossval.summarise(rows, horizon)
     doc["horizon"] = horizon
     doc["origins"] = origins
     doc["excluded"] = {

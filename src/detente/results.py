@@ -389,10 +389,19 @@ class CasesBacktest(_Backtest):
 
     def scores(self) -> dict[str, dict[str, Any]]:
         d = self.doc
-        return {
+        out = {
             "model": {"brier": d["brier"], "log_loss": d["log_loss"]},
             "base rate": {"brier": d["base_rate_brier"], "log_loss": d["base_rate_log_loss"]},
         }
+        for key, label in (("cv", "leave-one-out"), ("forward", "forward in time")):
+            if key in d:
+                b = d[key]
+                out[f"model, {label}"] = {"brier": b["brier"], "log_loss": b["log_loss"]}
+                out[f"base rate, {label}"] = {
+                    "brier": b["base_rate_brier"],
+                    "log_loss": b["base_rate_log_loss"],
+                }
+        return out
 
     def by_horizon(self) -> dict[int, dict[str, Any]]:
         return {int(h): v for h, v in self.doc["by_horizon"].items()}

@@ -207,18 +207,28 @@ def backtest_cases(
         typer.Option(help="With --cv: lenses to weigh by their out-of-sample scores, a,b."),
     ] = None,
     fit_draws: Annotated[
-        int, typer.Option(min=8, max=2000, help="With --cv: draws per case in the fits.")
+        int,
+        typer.Option(min=8, max=2000, help="With --cv or --forward: draws per case in the fits."),
     ] = 64,
     coefficients: CoefficientsOpt = None,
+    forward: Annotated[
+        bool,
+        typer.Option(
+            "--forward",
+            help="Also forecast each case with coefficients fitted on the library's record at "
+            "its as-of month only: forward-in-time scores under 'forward'.",
+        ),
+    ] = False,
 ) -> None:
     """Run the coercion model on every case with an outcome, as of its start (no event announced
-    later is seen); Brier score against baselines; with --cv, out of sample."""
+    later is seen); Brier score against baselines; with --cv, out of sample; with --forward,
+    forward in time."""
     from detente import api
 
     check_output(plot, force, PNG, "--plot")
     n_cases = len(list(folder.glob("*.yaml"))) if folder.is_dir() else 0
-    label = "cases, then leave-one-out refits" if cv else "cases"
-    with progress(label, n_cases * (2 if cv else 1)) as tick:
+    steps = ["cases"] + ["leave-one-out refits"] * cv + ["forward refits"] * forward
+    with progress(", then ".join(steps), n_cases * len(steps)) as tick:
         res = api.backtest_cases(
             folder,
             horizon=horizon,
@@ -232,6 +242,7 @@ def backtest_cases(
             coefficients=coefficients,
             progress=tick,
             cv_progress=tick,
+            forward=forward,
         )
     doc = res.to_dict()
     if plot is not None:
@@ -291,6 +302,16 @@ def _print_cases(doc: dict[str, Any], horizon: int) -> None:
         )
     if "cv" in doc:
         _print_cv(doc["cv"])
+    if "forward" in doc:
+        fw = doc["forward"]
+        lo, hi = fw["brier_ci"]
+        out.print(
+            f"Forward in time (coefficients fitted on the record at each case's as-of month), "
+            f"within {fw['horizon']} months, {fw['n']} cases: Brier {fw['brier']:.3f} (90% "
+            f"bootstrap {lo:.3f}-{hi:.3f}), log loss {fw['log_loss']:.3f}; base rate of the "
+            f"cases settled by then {fw['base_rate_brier']:.3f}; a-priori coefficients "
+            f"{fw['unfitted_brier']:.3f}"
+        )
     if "outside_view" in doc:
         ov = doc["outside_view"]
         out.print(

@@ -6,13 +6,17 @@ For each case in turn, the choice's coefficients are refitted on the other cases
 the case is forecast as of its start with them; nothing fitted has seen its outcome. Beside it,
 on the same cases: the leave-one-out base rate, a one-line heuristic (talks if the leader's
 legitimacy of talks is positive) and the a-priori coefficients.
+
+Leave-one-out still fits on cases that came later. :func:`forward` judges forward in time: each
+case forecast with coefficients fitted on the library's record at its as-of month only, beside the
+base rate of the cases settled by then.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,7 @@ from detente.history.cases import (
     case_outcome,
     leave_one_out_base_rate,
     log_loss,
+    talks_index,
 )
 from detente.scenario.coercion import Scenario, format_month
 from detente.scenario.params import Param
@@ -47,6 +52,15 @@ class CvCase:
     unfitted: dict[str, float]  # a-priori coefficients
     heuristic: float
     lenses: dict[str, dict[str, float]]  # lens -> by horizon
+    #: the base rate of the cases on record by the as-of month, by horizon (forward evaluation;
+    #: None: the leave-one-out base rate of the scored cases)
+    base_rate: dict[str, float] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        doc = dict(self.__dict__)
+        if self.base_rate is None:
+            del doc["base_rate"]
+        return doc
 
 
 def _logit(p: FloatArray) -> FloatArray:
@@ -185,6 +199,103 @@ def leave_one_out(
     return out
 
 
+def record_by(
+    batch: fitting.Batch, starts: Sequence[int], month: int
+) -> tuple[fitting.Batch, FloatArray]:
+    """The library as its record stood at the end of ``month`` (an absolute month), for a fit a
+    forecaster then could have made: a case that had started counts with its first talks if they
+    had come by then, else as no talks through then (censored there); a case not yet started
+    counts for nothing (weight 0)."""
+    kinds, months, keep = [], [], []
+    for kind, m, start in zip(batch.kinds, batch.months, starts, strict=True):
+        elapsed = month - start
+        if kind != "censored" and m <= elapsed:
+            kinds.append(kind)
+            months.append(m)
+        else:
+            kinds.append("censored")
+            months.append(max(0, min(m, elapsed)))
+        keep.append(1.0 if elapsed >= 1 else 0.0)
+    same_arrays = replace(batch, kinds=kinds, months=months, _tiled=batch._tiled)
+    return same_arrays, np.array(keep)
+
+
+def base_rate_by(scenarios: Sequence[Scenario], month: int, horizon: int, leave_out: str) -> float:
+    """The share of cases with direct talks within ``horizon`` months of their start among those
+    whose answer was on record by ``month`` (talks had come, or the months had passed), without
+    case ``leave_out``; Laplace's rule (k + 1) / (n + 2), so 0.5 with none on record."""
+    k = n = 0
+    for scn in scenarios:
+        y = case_outcome(scn, horizon)
+        if scn.id == leave_out or y is None:
+            continue
+        m = talks_index(scn)
+        settled = scn.start_month + horizon if m is None or m > horizon else scn.start_month + m
+        if settled <= month:
+            k, n = k + y, n + 1
+    return (k + 1) / (n + 2)
+
+
+def forward(
+    library: Sequence[tuple[Path, Scenario]],
+    *,
+    draws: int = 1000,
+    seed: int = DEFAULT_SEED,
+    fit_draws: int = fitting.DEFAULT_FIT_DRAWS,
+    origins: int | None = None,
+    horizon: int = 24,
+    max_iter: int = 100,
+    progress: Callable[[int], None] | None = None,
+) -> list[CvCase]:
+    """Every case forecast (as of its start, and of every ``origins`` months) as it could have
+    been then: coefficients fitted on the library's record at the end of the as-of month
+    (:func:`record_by`; the a-priori values when nothing was on record), beside the base rate of
+    the cases settled by then (:func:`base_rate_by`). No later event or outcome is seen."""
+    apriori = apriori_coefficients()
+    scenarios = [scn for _, scn in library]
+    cases = fitting.prepare(scenarios, apriori, fit_draws)
+    batch = fitting.Batch.of(cases) if cases else None
+    by_id = {scn.id: scn for scn in scenarios}
+    starts = [by_id[c.id].start_month for c in cases]
+    fits: dict[tuple[object, ...], dict[str, Param]] = {}
+    out = []
+    for scn in scenarios:
+        heuristic = 1.0 if scn.leader.legitimacy_of_talks.center() > 0 else 0.0
+        for origin in case_origins(scn, origins, horizon):
+            if case_outcome(scn, horizon, origin) is None:
+                continue
+            month = scn.start_month + origin
+            coefs = apriori
+            if batch is not None:
+                known, keep = record_by(batch, starts, month)
+                key = (tuple(known.kinds), tuple(known.months), tuple(keep))
+                if keep.any() and key not in fits:
+                    res = fitting.fit(known, apriori, intervals=False, max_iter=max_iter, keep=keep)
+                    fits[key] = fitting.fitted_params(res, apriori, "forward")
+                coefs = fits.get(key, apriori)
+            as_of = format_month(month)
+            out.append(
+                CvCase(
+                    id=scn.id,
+                    origin=origin,
+                    as_of=as_of,
+                    outcome={
+                        str(h): int(case_outcome(scn, h, origin) or 0) for h in SCORED_HORIZONS
+                    },
+                    p=_forecast(scn, as_of, coefs, draws, seed),
+                    unfitted=_forecast(scn, as_of, apriori, draws, seed),
+                    heuristic=heuristic,
+                    lenses={},
+                    base_rate={
+                        str(h): base_rate_by(scenarios, month, h, scn.id) for h in SCORED_HORIZONS
+                    },
+                )
+            )
+        if progress:
+            progress(1)
+    return out
+
+
 def _scores(p: FloatArray, y: FloatArray) -> dict[str, object]:
     return {
         "n": len(y),
@@ -206,7 +317,10 @@ def summarise(
     def block(rows: Sequence[CvCase], h: str) -> dict[str, object]:
         y = np.array([r.outcome[h] for r in rows], dtype=float)
         p = np.array([r.p[h] for r in rows])
-        base = leave_one_out_base_rate(y)
+        if rows[0].base_rate is None:
+            base = leave_one_out_base_rate(y)
+        else:
+            base = np.array([r.base_rate[h] for r in rows if r.base_rate is not None])
         doc = _scores(p, y)
         doc.update(
             {
@@ -234,7 +348,7 @@ def summarise(
         doc["by_origin"] = {
             str(o): block([r for r in results if r.origin == o], key) for o in origins
         }
-    doc["cases"] = [r.__dict__ for r in start]
+    doc["cases"] = [r.to_dict() for r in start]
     lens_names = list(start[0].lenses)
     if lens_names:
         doc["lenses"] = weigh_lenses(start, lens_names, key)

@@ -327,11 +327,13 @@ def fit(
     intervals: bool = True,
     max_iter: int = 200,
     leave_out: int | None = None,
+    keep: FloatArray | None = None,
 ) -> FitResult:
     """The posterior mode of :data:`FIT_NAMES` given the cases of ``batch`` (L-BFGS-B on the
-    fitting scale, from ``start`` or the prior's mean), without case ``leave_out`` if given."""
+    fitting scale, from ``start`` or the prior's mean), without case ``leave_out`` if given, and
+    only the cases ``keep`` marks with 1 if given."""
     prior = Prior.from_params(apriori)
-    keep = np.ones(len(batch.ids))
+    keep = np.ones(len(batch.ids)) if keep is None else np.array(keep, dtype=np.float64)
     if leave_out is not None:
         keep[leave_out] = 0.0
     z0 = prior.mean.copy() if start is None else np.asarray(start, dtype=np.float64)
