@@ -15,7 +15,7 @@ base rate of the cases settled by then.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -138,6 +138,34 @@ def _forecast(
     return {str(h): f.p_within(h) for h in SCORED_HORIZONS}
 
 
+def _row(
+    scn: Scenario,
+    origin: int,
+    coefs: dict[str, Param],
+    apriori: dict[str, Param],
+    draws: int,
+    seed: int,
+    lenses: Mapping[str, Lens | None],
+    base_rate: dict[str, float] | None = None,
+) -> CvCase:
+    """One case forecast as of ``origin`` months after its start with ``coefs``, beside the
+    a-priori coefficients, the heuristic and each lens."""
+    as_of = format_month(scn.start_month + origin)
+    return CvCase(
+        id=scn.id,
+        origin=origin,
+        as_of=as_of,
+        outcome={str(h): int(case_outcome(scn, h, origin) or 0) for h in SCORED_HORIZONS},
+        p=_forecast(scn, as_of, coefs, draws, seed),
+        unfitted=_forecast(scn, as_of, apriori, draws, seed),
+        heuristic=1.0 if scn.leader.legitimacy_of_talks.center() > 0 else 0.0,
+        lenses={
+            name: _forecast(scn, as_of, coefs, draws, seed, lens) for name, lens in lenses.items()
+        },
+        base_rate=base_rate,
+    )
+
+
 def leave_one_out(
     library: Sequence[tuple[Path, Scenario]],
     *,
@@ -172,28 +200,10 @@ def leave_one_out(
         else:
             res = full  # talks under way at the start: the case teaches the fit nothing
         coefs = fitting.fitted_params(res, apriori, "leave-one-out")
-        heuristic = 1.0 if scn.leader.legitimacy_of_talks.center() > 0 else 0.0
         for origin in case_origins(scn, origins, horizon):
             if case_outcome(scn, horizon, origin) is None:
                 continue
-            as_of = format_month(scn.start_month + origin)
-            out.append(
-                CvCase(
-                    id=scn.id,
-                    origin=origin,
-                    as_of=as_of,
-                    outcome={
-                        str(h): int(case_outcome(scn, h, origin) or 0) for h in SCORED_HORIZONS
-                    },
-                    p=_forecast(scn, as_of, coefs, draws, seed),
-                    unfitted=_forecast(scn, as_of, apriori, draws, seed),
-                    heuristic=heuristic,
-                    lenses={
-                        name: _forecast(scn, as_of, coefs, draws, seed, lens)
-                        for name, lens in lens_models.items()
-                    },
-                )
-            )
+            out.append(_row(scn, origin, coefs, apriori, draws, seed, lens_models))
         if progress:
             progress(1)
     return out
@@ -260,7 +270,6 @@ def forward(
     fits: dict[tuple[object, ...], dict[str, Param]] = {}
     out = []
     for scn in scenarios:
-        heuristic = 1.0 if scn.leader.legitimacy_of_talks.center() > 0 else 0.0
         for origin in case_origins(scn, origins, horizon):
             if case_outcome(scn, horizon, origin) is None:
                 continue
@@ -273,24 +282,8 @@ def forward(
                     res = fitting.fit(known, apriori, intervals=False, max_iter=max_iter, keep=keep)
                     fits[key] = fitting.fitted_params(res, apriori, "forward")
                 coefs = fits.get(key, apriori)
-            as_of = format_month(month)
-            out.append(
-                CvCase(
-                    id=scn.id,
-                    origin=origin,
-                    as_of=as_of,
-                    outcome={
-                        str(h): int(case_outcome(scn, h, origin) or 0) for h in SCORED_HORIZONS
-                    },
-                    p=_forecast(scn, as_of, coefs, draws, seed),
-                    unfitted=_forecast(scn, as_of, apriori, draws, seed),
-                    heuristic=heuristic,
-                    lenses={},
-                    base_rate={
-                        str(h): base_rate_by(scenarios, month, h, scn.id) for h in SCORED_HORIZONS
-                    },
-                )
-            )
+            base = {str(h): base_rate_by(scenarios, month, h, scn.id) for h in SCORED_HORIZONS}
+            out.append(_row(scn, origin, coefs, apriori, draws, seed, {}, base))
         if progress:
             progress(1)
     return out
