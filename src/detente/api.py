@@ -28,15 +28,13 @@ from detente.defaults import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED
 from detente.engines import ENGINE_NAMES
 from detente.errors import InputError
 from detente.forecast import Forecast, as_of_index, run_scenario
-from detente.scenario.coercion import Scenario, format_month
+from detente.scenario.coercion import Scenario
 from detente.scenario.coercion import load_scenario as _load_scenario_file
 from detente.scenario.params import Param
 from detente.scenario.sample import Lens, check_fixed, load_coefficients, parameter_ranges
 from detente.scenario.sample import load_lens as _load_lens
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from detente.analysis.sensitivity import ScenarioSensitivity
     from detente.analysis.sweep import Axis
     from detente.engines.eum import Variant
@@ -508,30 +506,9 @@ def outside_view(
         )
     from detente.history import ties as ties_data
 
-    doc = outside_doc(ties_data.read_ties(path), scn, month, k)
+    prof = ties_data.profile(scn.outside_view)
+    doc = ties_data.outside_view_as_of(ties_data.read_ties(path), prof, month, k)
     return OutsideView(scn.id, {"ties": str(path), **doc})
-
-
-def outside_doc(df: pd.DataFrame, scn: Scenario, month: int, k: int = 30) -> dict[str, Any]:
-    """The outside view of ``scn`` (which has an ``outside_view`` block) from the TIES episodes
-    on record by ``month``: a forecaster then could not learn from an episode still going on or
-    ended later, the scenario's own among them. Fewer than ``k`` coded episodes, or episodes that
-    all ended alike, give no reference class and no model: ``missing`` says so."""
-    from detente.history import ties as ties_data
-
-    assert scn.outside_view is not None
-    when = format_month(month)
-    known = ties_data.known_by(df, month)
-    y = ties_data.outcome(known).dropna()
-    if len(y) < k or y.nunique() < 2:
-        why = f"fewer than k = {k}" if len(y) < k else "all ended alike"
-        return {
-            "as_of": when,
-            "missing": f"{len(y)} coded TIES episodes were on record by {when} ({why}): "
-            "no outside view as of then",
-        }
-    view = ties_data.outside_view(known, ties_data.profile(scn.outside_view), k)
-    return {"as_of": when, **view.to_dict()}
 
 
 def _variant(name: str) -> Variant:
@@ -670,7 +647,9 @@ def backtest_cases(
         df = ties_data.read_ties(tpath)
         # each case as of its start, as the model forecasts it
         docs = {
-            scn.id: outside_doc(df, scn, scn.start_month)
+            scn.id: ties_data.outside_view_as_of(
+                df, ties_data.profile(scn.outside_view), scn.start_month
+            )
             for _, scn in library
             if scn.outside_view is not None
         }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ import pandas as pd
 from detente.engines.base import FloatArray
 from detente.errors import InputError
 from detente.scenario.coercion import TIES_ISSUES as ISSUES
-from detente.scenario.coercion import OutsideViewProfile
+from detente.scenario.coercion import OutsideViewProfile, format_month
 
 #: finaloutcome codes counted as success (target acquiescence or negotiated settlement).
 SUCCESS = (1, 2, 5, 6, 7, 10)
@@ -251,6 +252,27 @@ def outside_view(df: pd.DataFrame, prof: dict[str, float], k: int = 30) -> Outsi
         n_train=model.n_,
         caseids=ids.tolist(),
     )
+
+
+def outside_view_as_of(
+    df: pd.DataFrame, prof: dict[str, float], month: int, k: int = 30
+) -> dict[str, Any]:
+    """:func:`outside_view` from the episodes on record by ``month`` (:func:`known_by`), as the
+    JSON of ``detente outside-view`` with its ``as_of``: a forecaster then could not learn from an
+    episode still going on or ended later, the scenario's own among them. Fewer than ``k`` coded
+    episodes, or episodes that all ended alike, give no reference class and no model:
+    ``missing`` says so."""
+    when = format_month(month)
+    known = known_by(df, month)
+    y = outcome(known).dropna()
+    if len(y) < k or y.nunique() < 2:
+        why = f"fewer than k = {k}" if len(y) < k else "all ended alike"
+        return {
+            "as_of": when,
+            "missing": f"{len(y)} coded TIES episodes were on record by {when} ({why}): "
+            "no outside view as of then",
+        }
+    return {"as_of": when, **outside_view(known, prof, k).to_dict()}
 
 
 class OutsideModel:
