@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import numpy as np
 
@@ -109,20 +109,22 @@ def _whole(name: str, value: object, low: int, high: int) -> int:
     return int(value)
 
 
-def _real(name: str, value: object, low: float, high: float) -> float:
-    """A real-number option inside [low, high] (no bool, no string, no NaN)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+def _is_number(value: object) -> TypeGuard[int | float | np.number[Any]]:
+    """An int, float or numpy number; a bool is not one (it would pass as 0 or 1)."""
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _real(name: str, value: object) -> float:
+    """A number option (its range is checked where it is used)."""
+    if not _is_number(value):
         raise InputError(name, None, f"expected a number, got {value!r}")
-    if not low <= float(value) <= high:
-        raise InputError(name, None, f"{value!r}: expected a number {low:g}-{high:g}")
     return float(value)
 
 
 def _probability(name: str, value: object) -> float:
     """A probability option, 0 to 1."""
-    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
-        if 0.0 <= float(value) <= 1.0:
-            return float(value)
+    if _is_number(value) and 0.0 <= float(value) <= 1.0:
+        return float(value)
     raise InputError(name, None, f"{value!r}: expected a probability 0-1")
 
 
@@ -310,7 +312,7 @@ def _numbers(where: str, values: Any) -> np.ndarray[tuple[int], np.dtype[np.floa
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
         raise InputError(where, None, f"expected a list of numbers, got {type(values).__name__}")
     for v in values:
-        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+        if not _is_number(v):
             raise InputError(where, None, f"expected numbers, got {v!r}")
     return np.asarray(values, dtype=np.float64)
 
@@ -401,8 +403,8 @@ def tipping_point(
     ranges = parameter_ranges(scn)
     if param not in ranges:
         check_parameters(scn, {param: 0.0})  # names the closest parameters
-    lo = ranges[param].low if low is None else _real("low", low, -math.inf, math.inf)
-    hi = ranges[param].high if high is None else _real("high", high, -math.inf, math.inf)
+    lo = ranges[param].low if low is None else _real("low", low)
+    hi = ranges[param].high if high is None else _real("high", high)
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
         raise InputError(
             param, None, "give a finite search interval with low and high (low < high)"
@@ -454,8 +456,8 @@ def discover(
     scn = load_scenario(scenario)
     _run_options(draws, seed, horizon)
     _probability("threshold", threshold)
-    _real("alpha", alpha, -math.inf, math.inf)
-    _real("min_support", min_support, -math.inf, math.inf)
+    _real("alpha", alpha)
+    _real("min_support", min_support)
     if not (0.0 < alpha < 0.5 and 0.0 < min_support < 1.0):
         raise InputError("alpha", None, "expected 0 < alpha < 0.5 and 0 < min_support < 1")
     return discover_scenario(
